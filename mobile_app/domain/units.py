@@ -1,0 +1,198 @@
+"""The only unit-conversion table of the app, and the plausible range of every lab quantity.
+
+Sources of the factors (see ``clinical-reference.md`` §3, §6, §7):
+
+* Calcium: molar mass 40.08 g/mol, so 1 mmol/L = 4.008 mg/dL.
+* Albumin: 1 g/dL = 10 g/L (definition of the units).
+* Creatinine: molar mass 113.12 g/mol, so 1 mg/dL = 88.4 µmol/L (Cockcroft-Gault practice).
+* 25-hydroxyvitamin D: molar mass of 25(OH)D3 400.64 g/mol, so 1 ng/mL = 2.496 nmol/L.
+* Length: 1 inch = 2.54 cm (exact, international yard and pound agreement 1959).
+
+Conversions are done at full precision; nothing here rounds. The plausible ranges are input
+guards (what a lab can report for a living adult), not clinical thresholds: a value outside
+them is refused with a message, and if it fits the other unit's range the message says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mobile_app.domain.errors import OutOfRange, UnitError
+
+__all__ = [
+    "ALBUMIN",
+    "CALCIUM",
+    "CM_PER_INCH",
+    "CREATININE",
+    "VITAMIN_D",
+    "AlbuminUnit",
+    "CalciumUnit",
+    "CreatinineUnit",
+    "LabQuantity",
+    "VitaminDUnit",
+    "format_number",
+]
+
+CM_PER_INCH = 2.54
+"""Exact, by definition."""
+
+
+class CalciumUnit(StrEnum):
+    """Units for serum calcium."""
+
+    MG_DL = "mg/dL"
+    MMOL_L = "mmol/L"
+
+
+class AlbuminUnit(StrEnum):
+    """Units for serum albumin."""
+
+    G_DL = "g/dL"
+    G_L = "g/L"
+
+
+class CreatinineUnit(StrEnum):
+    """Units for serum creatinine (``umol/L`` is the ASCII spelling of µmol/L)."""
+
+    MG_DL = "mg/dL"
+    UMOL_L = "umol/L"
+
+
+class VitaminDUnit(StrEnum):
+    """Units for serum 25-hydroxyvitamin D."""
+
+    NG_ML = "ng/mL"
+    NMOL_L = "nmol/L"
+
+
+_UNIT_ALIASES: dict[str, str] = {
+    "µmol/l": "umol/L",
+    "μmol/l": "umol/L",
+    "umol/l": "umol/L",
+    "micromol/l": "umol/L",
+    "mg/dl": "mg/dL",
+    "mmol/l": "mmol/L",
+    "g/dl": "g/dL",
+    "g/l": "g/L",
+    "ng/ml": "ng/mL",
+    "nmol/l": "nmol/L",
+}
+
+
+def canonical_unit(text: str) -> str:
+    """Return the canonical spelling of a unit (case and µ/u insensitive); unknown text as is."""
+    return _UNIT_ALIASES.get(text.strip().lower(), text.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class LabQuantity:
+    """A lab quantity in two units with an exact factor and a plausible range in each.
+
+    Attributes:
+        name: The quantity as a clinician says it ("calcium").
+        conventional: The conventional (US) unit.
+        si: The SI unit.
+        si_per_conventional: How many SI units make one conventional unit.
+        plausible: For each unit, the (low, high) range accepted as input.
+    """
+
+    name: str
+    conventional: str
+    si: str
+    si_per_conventional: float
+    plausible: dict[str, tuple[float, float]]
+
+    @property
+    def units(self) -> tuple[str, str]:
+        """Both units, conventional first."""
+        return (self.conventional, self.si)
+
+    def other(self, unit: str) -> str:
+        """The other unit of this quantity."""
+        return self.si if unit == self.conventional else self.conventional
+
+    def convert(self, value: float, from_unit: str, to_unit: str) -> float:
+        """Convert ``value`` between the two units at full precision."""
+        if from_unit not in self.units or to_unit not in self.units:
+            raise UnitError(
+                self.name, from_unit, f"Unknown {self.name} unit; allowed: {', '.join(self.units)}."
+            )
+        if from_unit == to_unit:
+            return value
+        if from_unit == self.conventional:
+            return value * self.si_per_conventional
+        return value / self.si_per_conventional
+
+    def check(self, field: str, value: float, unit: str) -> None:
+        """Refuse a value outside the plausible range of its unit, naming a likely mix-up.
+
+        Raises:
+            UnitError: The unit is unknown, or the value fits only the other unit.
+            OutOfRange: The value is implausible in either unit.
+        """
+        if unit not in self.units:
+            raise UnitError(
+                f"{field}_unit",
+                unit,
+                f"Unknown {self.name} unit {unit!r}; allowed: {', '.join(self.units)}.",
+            )
+        low, high = self.plausible[unit]
+        if low <= value <= high:
+            return
+        shown = format_number(value)
+        allowed = f"{format_number(low)}–{format_number(high)} {unit}"
+        other = self.other(unit)
+        o_low, o_high = self.plausible[other]
+        if o_low <= value <= o_high:
+            raise UnitError(
+                field,
+                value,
+                f"{self.name.capitalize()} {shown} {unit} is outside {allowed}; "
+                f"it looks like {other} — switch the unit to {other} if that is what the lab "
+                "reported.",
+            )
+        raise OutOfRange(
+            field,
+            value,
+            f"{self.name.capitalize()} must be between {allowed} (got {shown}).",
+        )
+
+
+CALCIUM = LabQuantity(
+    name="calcium",
+    conventional=CalciumUnit.MG_DL,
+    si=CalciumUnit.MMOL_L,
+    si_per_conventional=1 / 4.008,
+    plausible={CalciumUnit.MG_DL: (3.0, 20.0), CalciumUnit.MMOL_L: (0.75, 5.0)},
+)
+ALBUMIN = LabQuantity(
+    name="albumin",
+    conventional=AlbuminUnit.G_DL,
+    si=AlbuminUnit.G_L,
+    si_per_conventional=10.0,
+    plausible={AlbuminUnit.G_DL: (0.5, 7.0), AlbuminUnit.G_L: (8.0, 70.0)},
+)
+CREATININE = LabQuantity(
+    name="creatinine",
+    conventional=CreatinineUnit.MG_DL,
+    si=CreatinineUnit.UMOL_L,
+    si_per_conventional=88.4,
+    plausible={CreatinineUnit.MG_DL: (0.1, 20.0), CreatinineUnit.UMOL_L: (20.0, 1800.0)},
+)
+VITAMIN_D = LabQuantity(
+    name="25-hydroxyvitamin D",
+    conventional=VitaminDUnit.NG_ML,
+    si=VitaminDUnit.NMOL_L,
+    si_per_conventional=2.496,
+    plausible={VitaminDUnit.NG_ML: (1.0, 200.0), VitaminDUnit.NMOL_L: (2.5, 500.0)},
+)
+
+
+def format_number(value: float, max_decimals: int = 2) -> str:
+    """Format a number for display only: up to ``max_decimals``, no trailing zeros.
+
+    Display rounding never feeds back into a calculation.
+    """
+    text = f"{value:.{max_decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -1,0 +1,229 @@
+"""Knowledge-base schema: every JSON document of the KB validates against one of these models.
+
+A KB is a set of documents (discriminated by ``kind``) plus a manifest::
+
+    references.json          kind "references": every citation, by id
+    synonyms.json            kind "synonyms": search synonyms and brand names
+    cards/<id>.json          kind "card": a quick card
+    calculators/<id>.json    kind "point_score" (SINS, Mirels) or "formula_calc"
+    manifest.json            version, issue date, sha256 and length of every document
+
+Rules the models enforce: ids are stable snake_case; every dose names its sources; every
+statement that contains a figure names its sources; evidence levels are explicit, and a card's
+evidence is the weakest of its statements (so an unverified figure always shows a badge).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, computed_field, model_validator
+
+from mobile_app.domain.models import Evidence, Frozen, Note, worst_evidence
+from mobile_app.domain.scoring import PointScore
+
+__all__ = [
+    "Card",
+    "Document",
+    "Dose",
+    "FormulaCalc",
+    "Manifest",
+    "ManifestEntry",
+    "Reference",
+    "ReferenceList",
+    "Section",
+    "SynonymList",
+    "has_figure",
+]
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)]
+Group = Literal["metabolic", "skeletal", "treatment"]
+
+_FIGURE = re.compile(r"\d")
+
+
+def has_figure(text: str) -> bool:
+    """Whether a text states a figure (any digit) and so needs a source."""
+    return bool(_FIGURE.search(text))
+
+
+def _check_cited(where: str, notes: tuple[Note, ...]) -> None:
+    for note in notes:
+        if has_figure(note.text) and not note.refs:
+            raise ValueError(f"{where}: statement with a figure has no source: {note.text!r}")
+
+
+class Reference(Frozen):
+    """A primary source."""
+
+    id: Id
+    citation: str = Field(min_length=10)
+    pmid: str | None = Field(None, pattern=r"^\d{1,9}$")
+    doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$")
+    url: str | None = Field(None, pattern=r"^https://\S+$")
+
+
+class ReferenceList(Frozen):
+    """All references of the KB."""
+
+    kind: Literal["references"]
+    references: tuple[Reference, ...] = Field(min_length=1)
+
+
+class SynonymList(Frozen):
+    """Search synonyms: each group lists words that mean the same for search."""
+
+    kind: Literal["synonyms"]
+    groups: tuple[tuple[str, ...], ...]
+
+
+class Dose(Frozen):
+    """One dose instruction with its unit and sources."""
+
+    drug: str
+    """Drug and preparation ("Calcium gluconate 10%")."""
+    amount: str = Field(min_length=1)
+    """The amount as written, with a range if any ("10–20")."""
+    unit: str = Field(min_length=1)
+    """Unit of ``amount`` ("mL", "mg", "IU", "mg/kg")."""
+    route: str = ""
+    """Route ("IV", "oral", "SC")."""
+    frequency: str = ""
+    """How often or how fast ("over 10 min", "every 4 weeks")."""
+    note: str = ""
+    """Dilution, conditions, caps."""
+    refs: tuple[str, ...] = Field(min_length=1)
+    evidence: Evidence = "confirmed"
+
+    @property
+    def text(self) -> str:
+        """The dose as one line."""
+        parts = [f"{self.drug}: {self.amount} {self.unit}"]
+        parts += [p for p in (self.route, self.frequency) if p]
+        line = " ".join(parts)
+        return f"{line}; {self.note}" if self.note else line
+
+
+class Section(Frozen):
+    """A titled part of a card: steps, doses, warnings and pitfalls."""
+
+    id: Id
+    title: str
+    steps: tuple[Note, ...] = ()
+    doses: tuple[Dose, ...] = ()
+    warnings: tuple[Note, ...] = ()
+    pitfalls: tuple[Note, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty_and_cited(self) -> Self:
+        if not (self.steps or self.doses or self.warnings or self.pitfalls):
+            raise ValueError(f"section {self.id} is empty")
+        for name in ("steps", "warnings", "pitfalls"):
+            _check_cited(f"section {self.id} {name}", getattr(self, name))
+        return self
+
+    @property
+    def evidence_levels(self) -> tuple[Evidence, ...]:
+        """Evidence of every statement and dose in the section."""
+        return tuple(
+            x.evidence for x in (*self.steps, *self.doses, *self.warnings, *self.pitfalls)
+        )
+
+    @property
+    def ref_ids(self) -> tuple[str, ...]:
+        """Every reference id used in the section, first use first."""
+        seen: dict[str, None] = {}
+        for item in (*self.steps, *self.doses, *self.warnings, *self.pitfalls):
+            seen.update(dict.fromkeys(item.refs))
+        return tuple(seen)
+
+
+class Card(Frozen):
+    """A quick card."""
+
+    kind: Literal["card"]
+    id: Id
+    title: str = Field(min_length=3)
+    summary: str = Field(min_length=10)
+    group: Group
+    keywords: tuple[str, ...] = ()
+    """Synonyms, brand names and abbreviations for search (Zometa, MSCC, "hungry bone")."""
+    sections: tuple[Section, ...] = Field(min_length=1)
+    calculators: tuple[Id, ...] = ()
+    """Ids of the calculators linked from this card."""
+    refs: tuple[str, ...] = Field(min_length=1)
+    """Main sources of the card (statements add their own)."""
+    version: int = Field(ge=1)
+    """Revision of this card; raised on every content change."""
+    last_reviewed: date
+    """When a clinician last reviewed the card against its sources."""
+
+    @model_validator(mode="after")
+    def _unique_sections(self) -> Self:
+        ids = [s.id for s in self.sections]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"card {self.id}: duplicate section ids")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def evidence(self) -> Evidence:
+        """The weakest evidence level of anything on the card."""
+        return worst_evidence([lvl for s in self.sections for lvl in s.evidence_levels])
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """All reference ids of the card, main sources first."""
+        seen: dict[str, None] = dict.fromkeys(self.refs)
+        for section in self.sections:
+            seen.update(dict.fromkeys(section.ref_ids))
+        return tuple(seen)
+
+
+class FormulaCalc(Frozen):
+    """A formula or dosing calculator: its cited parameters live here, its code in ``domain``."""
+
+    kind: Literal["formula_calc"]
+    id: Id
+    title: str
+    summary: str
+    group: Group
+    keywords: tuple[str, ...] = ()
+    refs: tuple[str, ...] = Field(min_length=1)
+    parameters: dict[str, Any]
+    """Validated by the calculator's own parameter model when the KB loads."""
+
+
+class PointScoreDoc(PointScore):
+    """A point score as stored in the KB (the engine's model plus catalogue fields)."""
+
+    group: Group
+    keywords: tuple[str, ...] = ()
+
+
+Document = Annotated[
+    Card | PointScoreDoc | FormulaCalc | ReferenceList | SynonymList,
+    Field(discriminator="kind"),
+]
+
+
+class ManifestEntry(Frozen):
+    """Integrity data of one document."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    length: int = Field(ge=1)
+
+
+class Manifest(Frozen):
+    """The KB content manifest."""
+
+    kind: Literal["manifest"] = "manifest"
+    version: int = Field(ge=1)
+    """Content version; strictly increasing across releases."""
+    issued: date
+    """Release date of this content version."""
+    min_app_version: str = "0.1.0"
+    files: dict[str, ManifestEntry] = Field(min_length=1)
+    """Relative path → integrity data."""
