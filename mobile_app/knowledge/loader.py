@@ -1,0 +1,365 @@
+"""Load, validate and index a knowledge base.
+
+:func:`load_files` is pure: it takes the documents as bytes (from the package, a directory, or
+a verified sync download) and returns a frozen :class:`KnowledgeBase`, or raises
+:class:`KBValidationError` listing every problem found. :func:`load_bundled` reads the copy
+shipped inside the package with :mod:`importlib.resources`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from mobile_app.domain.calculators import REGISTRY, CalculatorSpec
+from mobile_app.domain.models import Evidence, Result, worst_evidence
+from mobile_app.domain.scoring import PointScore
+from mobile_app.knowledge.models import (
+    Card,
+    Document,
+    FormulaCalc,
+    Manifest,
+    ManifestEntry,
+    PointScoreDoc,
+    Reference,
+    ReferenceList,
+    SynonymList,
+    has_figure,
+)
+from mobile_app.knowledge.search import SearchDoc, SearchHit, SearchIndex
+
+__all__ = [
+    "MANIFEST",
+    "CalculatorEntry",
+    "KBValidationError",
+    "KnowledgeBase",
+    "build_manifest",
+    "load_bundled",
+    "load_directory",
+    "load_files",
+    "read_bundled_files",
+    "read_directory",
+]
+
+MANIFEST = "manifest.json"
+_DOCUMENT = TypeAdapter(Document)
+_MANIFEST = TypeAdapter(Manifest)
+
+
+class KBValidationError(Exception):
+    """The knowledge base is invalid; ``problems`` lists every problem, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s): " + "; ".join(problems[:5]))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CalculatorEntry:
+    """A calculator bound to its knowledge-base parameters."""
+
+    id: str
+    title: str
+    summary: str
+    group: str
+    keywords: tuple[str, ...]
+    refs: tuple[str, ...]
+    spec: CalculatorSpec[Any, Any, Any]
+    params: BaseModel
+    evidence: Evidence = "confirmed"
+
+    def run(self, raw: Mapping[str, Any]) -> Result:
+        """Validate the raw input and compute (raises :class:`InputError` on bad input)."""
+        result: Result = self.spec.run(raw, self.params)
+        return result
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema of the calculator's input."""
+        return self.spec.input_schema()
+
+    @property
+    def point_score(self) -> PointScore | None:
+        """The score table, for point-score calculators."""
+        return self.params if isinstance(self.params, PointScore) else None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated, immutable knowledge base with its search index."""
+
+    manifest: Manifest
+    cards: Mapping[str, Card]
+    calculators: Mapping[str, CalculatorEntry]
+    references: Mapping[str, Reference]
+    synonyms: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def version(self) -> int:
+        """Content version from the manifest."""
+        return self.manifest.version
+
+    @property
+    def issued(self) -> date:
+        """Release date of the content."""
+        return self.manifest.issued
+
+    @cached_property
+    def index(self) -> SearchIndex:
+        """Search index over cards and calculators (built on first use)."""
+        return SearchIndex.build(_search_docs(self), self.synonyms)
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Ranked, typo-tolerant search across cards and calculators."""
+        return self.index.search(query, limit)
+
+    def cite(self, ids: tuple[str, ...] | list[str]) -> list[Reference]:
+        """The references for these ids, in order (unknown ids are impossible after loading)."""
+        return [self.references[i] for i in ids]
+
+
+def _search_docs(kb: KnowledgeBase) -> Iterator[SearchDoc]:
+    for card in kb.cards.values():
+        body: list[str] = []
+        for sec in card.sections:
+            body.append(sec.title)
+            body.extend(n.text for n in (*sec.steps, *sec.warnings, *sec.pitfalls))
+            body.extend(d.text for d in sec.doses)
+        yield SearchDoc(card.id, "card", card.title, card.keywords, card.summary, " ".join(body))
+    for calc in kb.calculators.values():
+        extra = ""
+        score = calc.point_score
+        if score is not None:
+            extra = " ".join(
+                f"{c.label} {' '.join(o.label for o in c.options)}" for c in score.criteria
+            )
+        yield SearchDoc(calc.id, "calculator", calc.title, calc.keywords, calc.summary, extra)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_manifest(files: Mapping[str, bytes], version: int, issued: date) -> Manifest:
+    """A manifest for these documents (``manifest.json`` itself is skipped)."""
+    return Manifest(
+        version=version,
+        issued=issued,
+        files={
+            name: ManifestEntry(sha256=_sha256(data), length=len(data))
+            for name, data in sorted(files.items())
+            if name != MANIFEST
+        },
+    )
+
+
+def _uncited(obj: Any, path: str, cited: bool) -> Iterator[str]:
+    """Paths of figures (numbers, or texts with digits) that no enclosing block cites."""
+    if isinstance(obj, dict):
+        here = cited or bool(obj.get("refs"))
+        for key, value in obj.items():
+            if key in ("refs", "evidence", "id"):
+                continue
+            yield from _uncited(value, f"{path}.{key}", here)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            yield from _uncited(value, f"{path}[{i}]", cited)
+    elif isinstance(obj, bool) or obj is None:
+        return
+    elif isinstance(obj, int | float) and not cited:
+        yield f"{path} = {obj}"
+    elif isinstance(obj, str) and not cited and has_figure(obj):
+        yield f"{path} = {obj!r}"
+
+
+def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True) -> KnowledgeBase:
+    """Validate every document and cross-reference, then build the knowledge base.
+
+    Args:
+        files: Relative path → raw bytes, including ``manifest.json``.
+        check_manifest: Check each file's sha256 and length against the manifest (turn off
+            only for content whose integrity was verified another way).
+
+    Raises:
+        KBValidationError: Listing every problem found.
+    """
+    problems: list[str] = []
+    if MANIFEST not in files:
+        raise KBValidationError([f"{MANIFEST} is missing"])
+    try:
+        manifest = _MANIFEST.validate_json(files[MANIFEST])
+    except ValidationError as exc:
+        raise KBValidationError([f"{MANIFEST}: {exc}"]) from None
+    docs_bytes = {k: v for k, v in files.items() if k != MANIFEST}
+    if check_manifest:
+        for name, entry in manifest.files.items():
+            data = docs_bytes.get(name)
+            if data is None:
+                problems.append(f"{name}: listed in the manifest but missing")
+            elif len(data) != entry.length or _sha256(data) != entry.sha256:
+                problems.append(f"{name}: sha256/length differ from the manifest")
+        for name in sorted(set(docs_bytes) - set(manifest.files)):
+            problems.append(f"{name}: not listed in the manifest")
+
+    cards: dict[str, Card] = {}
+    raw_calcs: dict[str, tuple[str, PointScoreDoc | FormulaCalc]] = {}
+    references: dict[str, Reference] = {}
+    synonyms: list[tuple[str, ...]] = []
+    for name, data in sorted(docs_bytes.items()):
+        try:
+            doc = _DOCUMENT.validate_json(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = ".".join(str(p) for p in err["loc"])
+                problems.append(f"{name}: {loc}: {err['msg']}")
+            continue
+        if isinstance(doc, ReferenceList):
+            for ref in doc.references:
+                if ref.id in references:
+                    problems.append(f"{name}: duplicate reference id {ref.id!r}")
+                references[ref.id] = ref
+            continue
+        if isinstance(doc, SynonymList):
+            synonyms.extend(doc.groups)
+            continue
+        stem = Path(name).stem
+        if stem != doc.id:
+            problems.append(f"{name}: file name does not match id {doc.id!r}")
+        if doc.id in cards or doc.id in raw_calcs:
+            problems.append(f"{name}: duplicate id {doc.id!r}")
+            continue
+        if isinstance(doc, Card):
+            cards[doc.id] = doc
+            raw = json.loads(data)
+            for path in _uncited(raw.get("sections", []), "sections", False):
+                problems.append(f"{name}: uncited figure at {path}")
+        else:
+            raw_calcs[doc.id] = (name, doc)
+            if isinstance(doc, FormulaCalc):
+                for path in _uncited(doc.parameters, "parameters", False):
+                    problems.append(f"{name}: uncited figure at {path}")
+
+    calculators: dict[str, CalculatorEntry] = {}
+    for calc_id in sorted(set(REGISTRY) - set(raw_calcs)):
+        problems.append(f"calculator {calc_id!r} has no knowledge-base document")
+    for calc_id, (name, doc) in sorted(raw_calcs.items()):
+        spec = REGISTRY.get(calc_id)
+        if spec is None:
+            problems.append(f"{name}: no calculator code for id {calc_id!r}")
+            continue
+        params: BaseModel
+        if isinstance(doc, PointScoreDoc):
+            if not issubclass(spec.params_model, PointScore):
+                problems.append(f"{name}: {calc_id} is a formula calculator, not a point score")
+                continue
+            params = doc
+            evidence = doc.evidence
+        else:
+            try:
+                params = spec.params_model.model_validate(doc.parameters)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc = ".".join(str(p) for p in err["loc"])
+                    problems.append(f"{name}: parameters.{loc}: {err['msg']}")
+                continue
+            evidence = worst_evidence(_evidences(doc.parameters))
+        calculators[calc_id] = CalculatorEntry(
+            id=calc_id, title=doc.title, summary=doc.summary, group=doc.group,
+            keywords=doc.keywords, refs=doc.refs, spec=spec, params=params, evidence=evidence,
+        )
+
+    for owner, ref_ids in _all_ref_ids(cards, raw_calcs):
+        for rid in ref_ids:
+            if rid not in references:
+                problems.append(f"{owner}: unknown reference {rid!r}")
+    for card in cards.values():
+        for calc_id in card.calculators:
+            if calc_id not in raw_calcs:
+                problems.append(f"cards/{card.id}.json: links unknown calculator {calc_id!r}")
+    if not references:
+        problems.append("no references document")
+    if problems:
+        raise KBValidationError(problems)
+    return KnowledgeBase(
+        manifest=manifest,
+        cards=dict(sorted(cards.items(), key=lambda kv: kv[1].title)),
+        calculators=calculators,
+        references=references,
+        synonyms=tuple(synonyms),
+    )
+
+
+def _evidences(obj: Any) -> Iterator[Evidence]:
+    if isinstance(obj, dict):
+        ev = obj.get("evidence")
+        if ev in ("confirmed", "partial", "unverified"):
+            yield ev
+        for value in obj.values():
+            yield from _evidences(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _evidences(value)
+
+
+def _refs_in(obj: Any) -> Iterator[str]:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "refs" and isinstance(value, list | tuple):
+                yield from (str(v) for v in value)
+            else:
+                yield from _refs_in(value)
+    elif isinstance(obj, list | tuple):
+        for value in obj:
+            yield from _refs_in(value)
+
+
+def _all_ref_ids(
+    cards: Mapping[str, Card], calcs: Mapping[str, tuple[str, PointScoreDoc | FormulaCalc]]
+) -> Iterator[tuple[str, list[str]]]:
+    for card in cards.values():
+        yield f"cards/{card.id}.json", list(card.sources)
+    for name, doc in calcs.values():
+        yield name, list(dict.fromkeys(_refs_in(doc.model_dump(mode="json"))))
+
+
+def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        rel = f"{prefix}{child.name}"
+        if child.is_dir():
+            yield from _walk(child, rel + "/")
+        elif child.name.endswith(".json"):
+            yield rel, child.read_bytes()
+
+
+def read_bundled_files() -> dict[str, bytes]:
+    """The documents shipped inside the package."""
+    return dict(_walk(resources.files("mobile_app.knowledge") / "data", ""))
+
+
+def read_directory(path: str | Path) -> dict[str, bytes]:
+    """The documents of a KB directory (same layout as the bundled one)."""
+    root = Path(path)
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*.json"))
+        if p.is_file()
+    }
+
+
+def load_bundled() -> KnowledgeBase:
+    """Load and validate the knowledge base shipped with the app."""
+    return load_files(read_bundled_files())
+
+
+def load_directory(path: str | Path) -> KnowledgeBase:
+    """Load and validate a KB directory."""
+    return load_files(read_directory(path))
