@@ -31,6 +31,8 @@ __all__ = [
     "CreatinineUnit",
     "LabQuantity",
     "VitaminDUnit",
+    "canonical_unit",
+    "display_unit",
     "format_number",
 ]
 
@@ -78,6 +80,11 @@ _UNIT_ALIASES: dict[str, str] = {
     "ng/ml": "ng/mL",
     "nmol/l": "nmol/L",
 }
+
+
+def display_unit(unit: str) -> str:
+    """A unit as shown to people (``umol/L`` → ``µmol/L``)."""
+    return "µmol/L" if unit == "umol/L" else unit
 
 
 def canonical_unit(text: str) -> str:
@@ -140,11 +147,13 @@ class LabQuantity:
         low, high = self.plausible[unit]
         if low <= value <= high:
             return
-        shown = format_number(value)
-        allowed = f"{format_number(low)}–{format_number(high)} {unit}"
-        other = self.other(unit)
-        o_low, o_high = self.plausible[other]
+        shown = format_number(value, 6)
+        allowed = f"{format_number(low)}–{format_number(high)} {display_unit(unit)}"
+        other_unit = self.other(unit)
+        other = display_unit(other_unit)
+        o_low, o_high = self.plausible[other_unit]
         if o_low <= value <= o_high:
+            unit = display_unit(unit)
             raise UnitError(
                 field,
                 value,

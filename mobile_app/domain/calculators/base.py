@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -14,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from mobile_app.domain.errors import InputError, InvalidChoice, MissingAnswer, OutOfRange
 from mobile_app.domain.models import Result
-from mobile_app.domain.units import format_number
+from mobile_app.domain.units import canonical_unit, format_number
 
 __all__ = ["CalculatorInput", "CalculatorSpec", "input_error_from"]
 
@@ -39,6 +40,13 @@ class CalculatorInput(BaseModel):
             int | None,
         ):
             raise ValueError("a number is required, not true/false")
+        annotation = field.annotation if field is not None else None
+        if (
+            isinstance(value, str)
+            and isinstance(annotation, type)
+            and issubclass(annotation, Enum)
+        ):
+            return canonical_unit(value)
         return value
 
 
@@ -110,15 +118,19 @@ def _bounds(model: type[BaseModel], name: str) -> str:
                     low, low_open = val, is_open
                 else:
                     high, high_open = val, is_open
+    def word(val: float, is_open: bool, is_low: bool) -> str:
+        if is_low:
+            return f"{'more than' if is_open else 'at least'} {format_number(val)}"
+        return f"{'less than' if is_open else 'at most'} {format_number(val)}"
+
     if low is not None and high is not None:
-        text = f"between {format_number(low)} and {format_number(high)}"
-        if low_open or high_open:
-            text += " (exclusive)" if low_open and high_open else ""
-        return text
+        if not low_open and not high_open:
+            return f"between {format_number(low)} and {format_number(high)}"
+        return f"{word(low, low_open, True)} and {word(high, high_open, False)}"
     if low is not None:
-        return f"{'above' if low_open else 'at least'} {format_number(low)}"
+        return word(low, low_open, True)
     if high is not None:
-        return f"{'below' if high_open else 'at most'} {format_number(high)}"
+        return word(high, high_open, False)
     return ""
 
 
@@ -160,9 +172,7 @@ def input_error_from(model: type[BaseModel], exc: ValidationError) -> InputError
         if kind == "value_error":
             msg = str(err.get("msg", "")).removeprefix("Value error, ")
             return InputError(name, value, f"{title}: {msg} (got {_shown(value)}).")
-        return InputError(
-            name, value, f"{title} must be a finite number{rng} (got {_shown(value)})."
-        )
+        return InputError(name, value, f"{title} must be a number{rng} (got {_shown(value)}).")
     if kind.startswith("bool"):
         return InputError(name, value, f"{title} must be true or false (got {_shown(value)}).")
     return InputError(name, value, f"{title}: {err.get('msg', 'invalid value')} (got {_shown(value)}).")

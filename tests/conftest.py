@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mobile_app.domain.models import Result
+from mobile_app.knowledge.loader import KnowledgeBase, load_bundled
+
+_KB: KnowledgeBase | None = None
+
+
+def bundled_kb() -> KnowledgeBase:
+    global _KB
+    if _KB is None:
+        _KB = load_bundled()
+    return _KB
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return bundled_kb()
+
+
+def run(calc_id: str, **inputs: Any) -> Any:
+    """Run a calculator of the bundled KB (returns the typed result)."""
+    result: Result = bundled_kb().calculators[calc_id].run(inputs)
+    return result
