@@ -164,7 +164,8 @@ class LabQuantity:
         raise OutOfRange(
             field,
             value,
-            f"{self.name.capitalize()} must be between {allowed} (got {shown}).",
+            f"{self.name.capitalize()} must be between {format_number(low)} and "
+            f"{format_number(high)} {display_unit(unit)} (got {shown}).",
         )
 
 
@@ -173,14 +174,14 @@ CALCIUM = LabQuantity(
     conventional=CalciumUnit.MG_DL,
     si=CalciumUnit.MMOL_L,
     si_per_conventional=1 / 4.008,
-    plausible={CalciumUnit.MG_DL: (3.0, 20.0), CalciumUnit.MMOL_L: (0.75, 5.0)},
+    plausible={CalciumUnit.MG_DL: (2.8, 20.0), CalciumUnit.MMOL_L: (0.7, 5.0)},
 )
 ALBUMIN = LabQuantity(
     name="albumin",
     conventional=AlbuminUnit.G_DL,
     si=AlbuminUnit.G_L,
     si_per_conventional=10.0,
-    plausible={AlbuminUnit.G_DL: (0.5, 7.0), AlbuminUnit.G_L: (8.0, 70.0)},
+    plausible={AlbuminUnit.G_DL: (0.5, 7.0), AlbuminUnit.G_L: (5.0, 70.0)},
 )
 CREATININE = LabQuantity(
     name="creatinine",

@@ -167,7 +167,7 @@ def _uncited(obj: Any, path: str, cited: bool) -> Iterator[str]:
     if isinstance(obj, dict):
         here = cited or bool(obj.get("refs"))
         for key, value in obj.items():
-            if key in ("refs", "evidence", "id"):
+            if key in ("evidence", "id") or key == "refs" or key.endswith("_refs"):
                 continue
             yield from _uncited(value, f"{path}.{key}", here)
     elif isinstance(obj, list):

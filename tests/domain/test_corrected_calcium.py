@@ -101,7 +101,7 @@ def test_hypercalcaemia_of_malignancy_threshold_and_severe_hypocalcaemia() -> No
         (dict(calcium=2.3, albumin=3.0), UnitError, "looks like mmol/L"),
         (dict(calcium=8.0, albumin=35), UnitError, "looks like g/L"),
         (dict(calcium=8.0, albumin=3.5, au="g/L"), UnitError, "looks like g/dL"),
-        (dict(calcium=25.0, albumin=3.5), OutOfRange, "between 3–20 mg/dL"),
+        (dict(calcium=25.0, albumin=3.5), OutOfRange, "between 2.8 and 20 mg/dL (got 25)"),
         (dict(calcium=-1.0, albumin=3.5), OutOfRange, "got -1"),
     ],
 )

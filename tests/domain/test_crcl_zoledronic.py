@@ -89,8 +89,9 @@ def test_creatinine_unit_mixup_is_named() -> None:
     ("height_cm", 30, "between 100 and 250 cm (got 30)"),
 ])
 def test_out_of_range(field: str, value: float, words: str) -> None:
+    kwargs: dict[str, object] = {"weight_kg": 70, field: value}
     with pytest.raises(OutOfRange) as exc:
-        crcl(weight_kg=70, **{field: value})
+        crcl(**kwargs)
     assert exc.value.field == field
     assert words in exc.value.message
 

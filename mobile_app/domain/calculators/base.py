@@ -149,7 +149,7 @@ def input_error_from(model: type[BaseModel], exc: ValidationError) -> InputError
     kind = err.get("type", "")
     title, unit = _field_words(model, name)
     unit_text = f" {unit}" if unit else ""
-    if kind == "missing":
+    if kind == "missing" or (value is None and kind.startswith(("float", "int", "bool"))):
         return MissingAnswer(name, None, f"{title} is required.")
     if kind == "extra_forbidden":
         allowed = ", ".join(model.model_fields)

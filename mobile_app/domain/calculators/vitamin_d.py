@@ -62,8 +62,8 @@ class VitaminDCutoffs(Cited):
     nmol_l: Cutoffs
 
 
-class Plan(Frozen):
-    """What to do for one category."""
+class Plan(Cited):
+    """What to do for one category (``refs``: the source of its wording and cut-offs)."""
 
     label: str
     severity: Literal["normal", "info", "warning", "danger"]
@@ -139,10 +139,9 @@ def vitamin_d_plan(inp: VitaminDInput, params: VitaminDParams) -> VitaminDResult
         category=category,
         category_label=plan.label,
         severity=severity,
-        interpretation=plan.interpretation.format(
-            level=f"{format_number(inp.level)} {inp.unit}",
-            other=f"{format_number(other_value)} {other_unit}",
-        ),
+        interpretation=plan.interpretation.replace(
+            "{level}", f"{format_number(inp.level)} {inp.unit}"
+        ).replace("{other}", f"{format_number(other_value)} {other_unit}"),
         next_steps=params.before_bone_agents,
         warnings=tuple(warnings),
         steps=steps,

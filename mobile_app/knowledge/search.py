@@ -1,0 +1,638 @@
+"""Typo-tolerant ranked search over the knowledge base.
+
+Pure Python (standard library only, no I/O, no threads) so the same code runs on the device and
+in the browser under Pyodide.
+
+How it works:
+
+* **Normalisation**: case-folded, accents stripped (NFKD), ``µ``/``μ`` → ``u`` and a few letters
+  spelled out (``æ`` → ``ae``, ``β`` → ``beta``). Text is cut into *chunks* at whitespace and
+  hard punctuation; ``-``, ``'``, ``.``, brackets and ``_`` join the parts of a chunk. A chunk is
+  indexed as its alphanumeric runs, its letter/digit pieces and their concatenation, so
+  ``25(OH)D`` gives ``25``, ``oh``, ``d`` and ``25ohd``, and ``Ra-223`` gives ``ra``, ``223``
+  and ``ra223``.
+* **Weights**: every (document, term) weight is precomputed at build time as
+  ``idf(term) × Σ field_weight × BM25 saturation(tf, field length)`` with title > keywords >
+  summary > body. A query only walks the postings of the terms it expands to.
+* **Query terms** expand to the exact term (1.0), synonyms (×0.85), prefix completions (sorted
+  vocabulary + bisect, scored between exact and fuzzy) and, when the term is not in the
+  vocabulary, fuzzy matches (Damerau-Levenshtein/OSA distance 1 from 4 characters, 2 from 8,
+  candidates from a SymSpell deletion-neighbourhood index over 7-character prefixes, then
+  verified). A document takes the best expansion of each query term.
+* **Synonyms** are groups of words or short phrases; multi-word members are indexed as phrase
+  terms where they occur in a document and recognised as one unit in a query.
+* **Ranking**: documents matching every query term come first (sum of term scores, boosted when
+  the whole query appears as a phrase in the title or a keyword); documents matching only some
+  terms follow with lower scores. Ties break on title, then id.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+__all__ = ["SearchDoc", "SearchHit", "SearchIndex"]
+
+Kind = Literal["card", "calculator"]
+
+# Field weights and BM25 length normalisation, in field order: title, keywords, summary, body.
+_FIELD_WEIGHTS = (5.0, 3.5, 2.0, 1.0)
+_FIELD_B = (0.3, 0.3, 0.5, 0.75)
+_K1 = 1.2
+
+# Match weights of an expansion relative to the literal term.
+_SYNONYM = 0.85
+_PREFIX = 0.75
+_PREFIX_WHEN_EXACT = 0.6
+_FUZZY = {1: 0.5, 2: 0.4}
+_PARTIAL = 0.5
+"""Scale of documents that match only some query terms (they also always rank below the rest)."""
+
+# Phrase bonus multipliers: (exact, phrase, phrase ending in a prefix of a word).
+_TITLE_BONUS = (2.0, 1.5, 1.2)
+_KEYWORD_BONUS = (1.6, 1.3, 1.1)
+
+_PREFIX_LEN = 7
+"""Fuzzy candidates come from deletions of the first characters only (SymSpell prefix trick)."""
+_MIN_VARIANT = 3
+_MAX_FUZZY_LEN = 64
+_PREFIX_CAP = {2: 8, 3: 16}
+_PREFIX_CAP_LONG = 32
+_MAX_QUERY_CHARS = 2000
+_MAX_QUERY_CHUNKS = 32
+_MAX_PARTS = 8
+_MAX_CHAR = "\U0010ffff"
+
+_STOPWORDS = frozenset(
+    "a an and are at by for how in is of on or the to what when with".split()
+)
+
+_TRANSLATE = str.maketrans(
+    {
+        "μ": "u",
+        "µ": "u",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "ß": "ss",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+        "α": "alpha",
+        "β": "beta",
+        "γ": "gamma",
+        "δ": "delta",
+        "κ": "kappa",
+    }
+)
+_HARD = re.compile(r"[^\w\-\u2010\u2011()\[\]'\u2019.]+")
+_RUN = re.compile(r"[^\W_]+")
+_PIECE = re.compile(r"\d+|[^\W\d_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """A searchable document: a card or a calculator, flattened to text fields."""
+
+    id: str
+    """Card or calculator id."""
+    kind: Kind
+    title: str
+    keywords: tuple[str, ...]
+    """Synonyms, brand names, abbreviations."""
+    summary: str
+    body: str
+    """All other text (section titles, steps, doses, warnings...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked result."""
+
+    id: str
+    kind: Kind
+    title: str
+    score: float
+    matched: tuple[str, ...]
+    """The indexed terms that matched, sorted (phrase terms contain a space)."""
+
+
+class _Chunk(NamedTuple):
+    key: str
+    """All alphanumeric runs joined ("25(oh)d" → "25ohd")."""
+    runs: tuple[str, ...]
+    """Alphanumeric runs ("25", "oh", "d")."""
+    pieces: tuple[str, ...]
+    """Runs split further at letter/digit boundaries ("ra223" → "ra", "223")."""
+
+
+def _normalize(text: str) -> str:
+    """Case-fold, strip accents and transliterate a few letters."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.translate(_TRANSLATE)
+
+
+def _chunks(normalized: str) -> list[_Chunk]:
+    """Cut normalised text into chunks."""
+    out: list[_Chunk] = []
+    for raw in _HARD.split(normalized):
+        if raw.isalnum():
+            runs: tuple[str, ...] = (raw,)
+        else:
+            runs = tuple(_RUN.findall(raw))
+            if not runs:
+                continue
+        pieces: list[str] = []
+        for run in runs:
+            if run.isalpha() or run.isdigit():
+                pieces.append(run)
+            else:
+                pieces.extend(_PIECE.findall(run))
+        out.append(_Chunk("".join(runs), runs, tuple(pieces)))
+    return out
+
+
+def _phrase_text(chunks: Iterable[_Chunk]) -> str:
+    """Runs joined by single spaces: the form used for phrase bonuses."""
+    return " ".join(run for chunk in chunks for run in chunk.runs)
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    """``word`` and every string made by deleting up to ``depth`` characters (min length 3)."""
+    out = {word}
+    frontier = [word]
+    for _ in range(depth):
+        nxt: list[str] = []
+        for w in frontier:
+            if len(w) <= _MIN_VARIANT:
+                continue
+            for i in range(len(w)):
+                v = w[:i] + w[i + 1 :]
+                if v not in out:
+                    out.add(v)
+                    nxt.append(v)
+        frontier = nxt
+    return out
+
+
+def _osa(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment (restricted Damerau-Levenshtein) distance, capped at limit + 1."""
+    # Strip the common prefix and suffix; they never change the distance.
+    start = 0
+    end_a, end_b = len(a), len(b)
+    while start < end_a and start < end_b and a[start] == b[start]:
+        start += 1
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    a, b = a[start:end_a], b[start:end_b]
+    la, lb = len(a), len(b)
+    if abs(la - lb) > limit:
+        return limit + 1
+    if not la or not lb:
+        return max(la, lb)
+    prev2: list[int] = []
+    prev = list(range(lb + 1))
+    for i in range(1, la + 1):
+        ai = a[i - 1]
+        cur = [i] + [0] * lb
+        row_min = i
+        for j in range(1, lb + 1):
+            bj = b[j - 1]
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ai != bj))
+            if i > 1 and j > 1 and ai == b[j - 2] and a[i - 2] == bj and prev2[j - 2] + 1 < v:
+                v = prev2[j - 2] + 1
+            cur[j] = v
+            if v < row_min:
+                row_min = v
+        if row_min > limit:  # rows never get better: stop early
+            return limit + 1
+        prev2, prev = prev, cur
+    return min(prev[lb], limit + 1)
+
+
+def _saturate(tf: int, length: int, avg: float, b: float) -> float:
+    norm = 1.0 - b + b * (length / avg if avg else 1.0)
+    return tf * (_K1 + 1.0) / (tf + _K1 * norm)
+
+
+def _phrase_factor(query: str, padded: str, bonus: tuple[float, float, float]) -> float:
+    """Bonus for the query phrase in one padded (" text ") title or keyword."""
+    if padded[1:-1] == query:
+        return bonus[0]
+    if f" {query} " in padded:
+        return bonus[1]
+    if len(query) >= 3 and f" {query}" in padded:
+        return bonus[2]
+    return 1.0
+
+
+class _Slot(NamedTuple):
+    """One query unit: a word, a compound ("ra-223") or a synonym phrase ("hungry bone")."""
+
+    whole: dict[str, float]
+    """Indexed terms that match the unit as a whole, with their match weights."""
+    parts: list[dict[str, float]]
+    """For compounds and phrases: expansions of each part (all must match)."""
+    words: bool
+    """Whether the parts are words the user typed (a phrase), so matching some of them counts
+    as a partial match; pieces of a compound ("25", "oh", "d") only count all together."""
+
+
+class SearchIndex:
+    """An immutable in-memory search index over knowledge-base documents."""
+
+    __slots__ = (
+        "_deletion_index",
+        "_docs",
+        "_keywords_padded",
+        "_phrase_starts",
+        "_postings",
+        "_prefix_rank",
+        "_short_prefixes",
+        "_synonyms",
+        "_titles_padded",
+        "_vocab",
+    )
+
+    def __init__(self, docs: Iterable[SearchDoc], synonyms: Iterable[Iterable[str]] = ()) -> None:
+        """Index ``docs``; prefer :meth:`build`.
+
+        Raises:
+            ValueError: if two documents share the same kind and id.
+        """
+        self._docs: list[SearchDoc] = list(docs)
+        seen: set[tuple[str, str]] = set()
+        for doc in self._docs:
+            if (doc.kind, doc.id) in seen:
+                raise ValueError(f"duplicate {doc.kind} id: {doc.id!r}")
+            seen.add((doc.kind, doc.id))
+        self._build_synonyms(synonyms)
+        self._build_postings()
+        self._build_vocabulary()
+
+    @classmethod
+    def build(
+        cls, docs: Iterable[SearchDoc], synonyms: Iterable[Iterable[str]] = ()
+    ) -> SearchIndex:
+        """Build an index.
+
+        Args:
+            docs: The documents; (kind, id) pairs must be unique.
+            synonyms: Groups of words or short phrases that mean the same for search.
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: if two documents share the same kind and id.
+        """
+        return cls(docs, synonyms)
+
+    def __len__(self) -> int:
+        """Number of indexed documents."""
+        return len(self._docs)
+
+    # ------------------------------------------------------------------ build
+
+    def _build_synonyms(self, groups: Iterable[Iterable[str]]) -> None:
+        members_of: dict[str, set[str]] = {}
+        phrases: dict[str, set[tuple[str, ...]]] = {}
+        for group in groups:
+            members: set[str] = set()
+            for raw in group:
+                keys = tuple(c.key for c in _chunks(_normalize(str(raw))))
+                if not keys:
+                    continue
+                members.add(" ".join(keys))
+                if len(keys) > 1:
+                    phrases.setdefault(keys[0], set()).add(keys)
+            if len(members) < 2:
+                continue
+            for m in members:
+                members_of.setdefault(m, set()).update(members - {m})
+        self._synonyms: dict[str, tuple[str, ...]] = {
+            m: tuple(sorted(others)) for m, others in members_of.items()
+        }
+        # Longest phrase first so a query takes the longest one.
+        self._phrase_starts: dict[str, tuple[tuple[str, ...], ...]] = {
+            first: tuple(sorted(ps, key=lambda p: (-len(p), p))) for first, ps in phrases.items()
+        }
+
+    def _field_terms(self, text: str) -> tuple[dict[str, int], int]:
+        """Term frequencies of one field (phrase terms included) and its length in chunks."""
+        chunks = _chunks(_normalize(text))
+        tf: dict[str, int] = {}
+        for chunk in chunks:
+            terms = {chunk.key, *chunk.runs, *chunk.pieces}
+            for term in terms:
+                tf[term] = tf.get(term, 0) + 1
+        if self._phrase_starts:
+            keys = [c.key for c in chunks]
+            for i, key in enumerate(keys):
+                for phrase in self._phrase_starts.get(key, ()):
+                    if tuple(keys[i : i + len(phrase)]) == phrase:
+                        term = " ".join(phrase)
+                        tf[term] = tf.get(term, 0) + 1
+        return tf, len(chunks)
+
+    def _build_postings(self) -> None:
+        fields: list[tuple[tuple[dict[str, int], int], ...]] = []
+        df: dict[str, int] = {}
+        totals = [0, 0, 0, 0]
+        for doc in self._docs:
+            per_field: tuple[tuple[dict[str, int], int], ...] = (
+                self._field_terms(doc.title),
+                self._field_terms("\n".join(doc.keywords)),
+                self._field_terms(doc.summary),
+                self._field_terms(doc.body),
+            )
+            fields.append(per_field)
+            terms: set[str] = set()
+            for f, (tf, length) in enumerate(per_field):
+                totals[f] += length
+                terms.update(tf)
+            for term in terms:
+                df[term] = df.get(term, 0) + 1
+        n = len(self._docs)
+        avgs = [t / n if n else 0.0 for t in totals]
+        idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        postings: dict[str, tuple[array[int], array[float]]] = {}
+        for doc_no, per_field in enumerate(fields):
+            weights: dict[str, float] = {}
+            for f, (tf, length) in enumerate(per_field):
+                fw, b, avg = _FIELD_WEIGHTS[f], _FIELD_B[f], avgs[f]
+                for term, count in tf.items():
+                    weights[term] = weights.get(term, 0.0) + fw * _saturate(count, length, avg, b)
+            for term, w in weights.items():
+                entry = postings.get(term)
+                if entry is None:
+                    entry = postings[term] = (array("i"), array("d"))
+                entry[0].append(doc_no)
+                entry[1].append(w * idf[term])
+        self._postings: dict[str, tuple[array[int], array[float]]] = postings
+        self._titles_padded: list[str] = [
+            f" {_phrase_text(_chunks(_normalize(d.title)))} " for d in self._docs
+        ]
+        self._keywords_padded: list[tuple[str, ...]] = [
+            tuple(f" {_phrase_text(_chunks(_normalize(k)))} " for k in d.keywords)
+            for d in self._docs
+        ]
+
+    def _build_vocabulary(self) -> None:
+        # Single words only (no phrase terms): indexed terms plus synonym words, which expand.
+        words = {t for t in self._postings if " " not in t}
+        words.update(t for t in self._synonyms if " " not in t)
+        self._vocab: list[str] = sorted(words)
+
+        def reach(term: str) -> int:
+            return max(
+                len(self._postings[t][0]) if t in self._postings else 0
+                for t in (term, *self._synonyms.get(term, ()))
+            )
+
+        # Completions are ranked by how many documents they reach, then length, then text.
+        self._prefix_rank: dict[str, tuple[int, int, str]] = {
+            t: (-reach(t), len(t), t) for t in self._vocab
+        }
+        short: dict[str, list[str]] = {}
+        for term in self._vocab:
+            for size in _PREFIX_CAP:
+                if len(term) > size:
+                    short.setdefault(term[:size], []).append(term)
+        self._short_prefixes: dict[str, tuple[str, ...]] = {
+            p: tuple(heapq.nsmallest(_PREFIX_CAP[len(p)], terms, key=self._prefix_rank.__getitem__))
+            for p, terms in short.items()
+        }
+        deletion_index: dict[str, list[int]] = {}
+        for term_no, term in enumerate(self._vocab):
+            size = len(term)
+            if size < _MIN_VARIANT or size > _MAX_FUZZY_LEN + 2:
+                continue
+            depth = 2 if size >= 6 else 1
+            for variant in _deletes(term[:_PREFIX_LEN], depth):
+                bucket = deletion_index.get(variant)
+                if bucket is None:
+                    deletion_index[variant] = [term_no]
+                else:
+                    bucket.append(term_no)
+        self._deletion_index: dict[str, list[int]] = deletion_index
+
+    # ----------------------------------------------------------------- expand
+
+    def _prefix_terms(self, token: str) -> tuple[str, ...]:
+        """Most useful vocabulary words that start with ``token`` (excluding it)."""
+        size = len(token)
+        if size in _PREFIX_CAP:
+            return self._short_prefixes.get(token, ())
+        lo = bisect_left(self._vocab, token)
+        hi = bisect_left(self._vocab, token + _MAX_CHAR, lo)
+        found = self._vocab[lo:hi]
+        if found and found[0] == token:
+            found = found[1:]
+        if len(found) > _PREFIX_CAP_LONG:
+            found = heapq.nsmallest(_PREFIX_CAP_LONG, found, key=self._prefix_rank.__getitem__)
+        return tuple(found)
+
+    def _fuzzy_terms(self, token: str) -> dict[str, int]:
+        """Vocabulary words within the allowed edit distance of ``token`` (excluding it)."""
+        size = len(token)
+        if size < 4 or size > _MAX_FUZZY_LEN:
+            return {}
+        limit = 2 if size >= 8 else 1
+        candidates: set[int] = set()
+        for variant in _deletes(token[:_PREFIX_LEN], limit):
+            bucket = self._deletion_index.get(variant)
+            if bucket is not None:
+                candidates.update(bucket)
+        out: dict[str, int] = {}
+        for term_no in candidates:
+            term = self._vocab[term_no]
+            if term == token or abs(len(term) - size) > limit:
+                continue
+            dist = _osa(token, term, limit)
+            if dist <= limit:
+                out[term] = dist
+        return out
+
+    def _add(self, out: dict[str, float], term: str, weight: float) -> None:
+        """Add a matched term and its synonyms, keeping the best weight per term."""
+        if term in self._postings and weight > out.get(term, 0.0):
+            out[term] = weight
+        for other in self._synonyms.get(term, ()):
+            w = weight * _SYNONYM
+            if other in self._postings and w > out.get(other, 0.0):
+                out[other] = w
+
+    def _expand(self, token: str) -> dict[str, float]:
+        """Indexed terms a query token matches, with match weights."""
+        out: dict[str, float] = {}
+        exact = token in self._postings or token in self._synonyms
+        if exact:
+            self._add(out, token, 1.0)
+        size = len(token)
+        if size >= 2 and not (exact and size <= 3):
+            factor = _PREFIX_WHEN_EXACT if exact else 1.0
+            for term in self._prefix_terms(token):
+                self._add(out, term, _PREFIX * factor * (0.7 + 0.3 * size / len(term)))
+        if not exact:
+            for term, dist in self._fuzzy_terms(token).items():
+                self._add(out, term, _FUZZY[dist])
+        return out
+
+    def _slots(self, chunks: list[_Chunk]) -> list[_Slot]:
+        """Group query chunks into slots: synonym phrases, compounds and words."""
+        keys = [c.key for c in chunks]
+        units: list[tuple[str, list[_Chunk]]] = []
+        i = 0
+        while i < len(chunks):
+            for phrase in self._phrase_starts.get(keys[i], ()):
+                if tuple(keys[i : i + len(phrase)]) == phrase:
+                    units.append((" ".join(phrase), chunks[i : i + len(phrase)]))
+                    i += len(phrase)
+                    break
+            else:
+                units.append((keys[i], [chunks[i]]))
+                i += 1
+        content = [u for u in units if len(u[1]) > 1 or u[0] not in _STOPWORDS]
+        slots: list[_Slot] = []
+        for key, members in content or units:
+            if len(members) > 1:  # a synonym phrase
+                whole: dict[str, float] = {}
+                self._add(whole, key, 1.0)
+                parts = [self._expand(c.key) for c in members]
+            else:
+                whole = self._expand(key)
+                pieces = members[0].pieces
+                parts = [self._expand(p) for p in pieces[:_MAX_PARTS]] if len(pieces) > 1 else []
+            slots.append(_Slot(whole, parts, len(members) > 1))
+        return slots
+
+    # ----------------------------------------------------------------- search
+
+    def _collect(self, alternatives: dict[str, float]) -> dict[int, float]:
+        """Best score per document over the alternatives' postings."""
+        best: dict[int, float] = {}
+        get = best.get
+        for term, weight in alternatives.items():
+            doc_nos, weights = self._postings[term]
+            for doc_no, w in zip(doc_nos, weights, strict=True):
+                s = weight * w
+                if s > get(doc_no, 0.0):
+                    best[doc_no] = s
+        return best
+
+    def _score_slot(self, slot: _Slot) -> tuple[dict[int, float], dict[int, float]]:
+        """Scores of documents that fully match a slot, and of those that match it in part."""
+        whole = self._collect(slot.whole)
+        if not slot.parts:
+            return whole, whole
+        part_scores = [self._collect(p) for p in slot.parts]
+        n = len(part_scores)
+        loose: dict[int, float] = {}
+        for scores in part_scores:
+            for doc_no, s in scores.items():
+                loose[doc_no] = loose.get(doc_no, 0.0) + s
+        smallest: dict[int, float] = min(part_scores, key=len)
+        every = set(smallest)
+        for scores in part_scores:
+            every.intersection_update(scores)
+        strict = {d: loose[d] / n for d in every}
+        for doc_no in loose:
+            loose[doc_no] /= n
+        for doc_no, s in whole.items():
+            if s > strict.get(doc_no, 0.0):
+                strict[doc_no] = s
+            if s > loose.get(doc_no, 0.0):
+                loose[doc_no] = s
+        return strict, loose if slot.words else strict
+
+    def _matched(self, doc_no: int, slots: list[_Slot]) -> tuple[str, ...]:
+        terms: set[str] = set()
+        for slot in slots:
+            for alternatives in (slot.whole, *slot.parts):
+                for term in alternatives:
+                    doc_nos = self._postings[term][0]
+                    i = bisect_left(doc_nos, doc_no)
+                    if i < len(doc_nos) and doc_nos[i] == doc_no:
+                        terms.add(term)
+        return tuple(sorted(terms))
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Rank documents for a free-text query.
+
+        Documents matching every query term come first; documents matching only some follow
+        with lower scores. Never raises for any string.
+
+        Args:
+            query: What the user typed (any text; typos, prefixes and synonyms are handled).
+            limit: Maximum number of hits.
+
+        Returns:
+            Hits by score (descending), then title, then id.
+        """
+        if limit <= 0 or not self._docs or not isinstance(query, str):
+            return []
+        chunks = _chunks(_normalize(query[:_MAX_QUERY_CHARS]))[:_MAX_QUERY_CHUNKS]
+        if not chunks:
+            return []
+        slots = self._slots(chunks)
+        scored = [self._score_slot(slot) for slot in slots]
+
+        fewest: dict[int, float] = min((strict for strict, _ in scored), key=len)
+        full = set(fewest)
+        for strict, _ in scored:
+            full.intersection_update(strict)
+        scores: dict[int, float] = {d: 0.0 for d in full}
+        partial: dict[int, float] = {}
+        for strict, loose in scored:
+            for doc_no in full:
+                scores[doc_no] += strict[doc_no]
+            for doc_no, s in loose.items():
+                if doc_no not in full:
+                    partial[doc_no] = partial.get(doc_no, 0.0) + s * _PARTIAL
+
+        phrase = _phrase_text(chunks)
+        for table in (scores, partial):
+            for doc_no in table:
+                factor = _phrase_factor(phrase, self._titles_padded[doc_no], _TITLE_BONUS)
+                for padded in self._keywords_padded[doc_no]:
+                    factor = max(factor, _phrase_factor(phrase, padded, _KEYWORD_BONUS))
+                table[doc_no] *= factor
+        if scores and partial:  # partial matches always rank below full ones
+            floor, top = min(scores.values()), max(partial.values())
+            if top >= floor * 0.9:
+                scale = floor * 0.9 / top
+                for doc_no in partial:
+                    partial[doc_no] *= scale
+        scores.update(partial)
+
+        docs = self._docs
+        best = heapq.nsmallest(
+            limit,
+            scores.items(),
+            key=lambda item: (-item[1], docs[item[0]].title, docs[item[0]].id, docs[item[0]].kind),
+        )
+        return [
+            SearchHit(
+                id=docs[doc_no].id,
+                kind=docs[doc_no].kind,
+                title=docs[doc_no].title,
+                score=score,
+                matched=self._matched(doc_no, slots),
+            )
+            for doc_no, score in best
+        ]
