@@ -7,6 +7,7 @@ so the UI can show the source one tap away and label anything unverified.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +30,7 @@ sources only) or ``unverified`` (shown with "unverified — check local protocol
 EVIDENCE_ORDER: dict[str, int] = {"confirmed": 0, "partial": 1, "unverified": 2}
 
 
-def worst_evidence(levels: list[Evidence] | tuple[Evidence, ...]) -> Evidence:
+def worst_evidence(levels: Iterable[Evidence]) -> Evidence:
     """The weakest evidence level of a collection (``confirmed`` when empty)."""
     worst: Evidence = "confirmed"
     for level in levels:

@@ -1,0 +1,1 @@
+"""Knowledge base: schema, loader, search and text renderings."""

@@ -125,17 +125,20 @@ class Section(Frozen):
         return self
 
     @property
+    def items(self) -> tuple[Note | Dose, ...]:
+        """Every statement and dose of the section."""
+        return (*self.steps, *self.doses, *self.warnings, *self.pitfalls)
+
+    @property
     def evidence_levels(self) -> tuple[Evidence, ...]:
         """Evidence of every statement and dose in the section."""
-        return tuple(
-            x.evidence for x in (*self.steps, *self.doses, *self.warnings, *self.pitfalls)
-        )
+        return tuple(x.evidence for x in self.items)
 
     @property
     def ref_ids(self) -> tuple[str, ...]:
         """Every reference id used in the section, first use first."""
         seen: dict[str, None] = {}
-        for item in (*self.steps, *self.doses, *self.warnings, *self.pitfalls):
+        for item in self.items:
             seen.update(dict.fromkeys(item.refs))
         return tuple(seen)
 

@@ -34,6 +34,7 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -58,6 +59,7 @@ _PARTIAL = 0.5
 # Phrase bonus multipliers: (exact, phrase, phrase ending in a prefix of a word).
 _TITLE_BONUS = (2.0, 1.5, 1.2)
 _KEYWORD_BONUS = (1.6, 1.3, 1.1)
+_MAX_BONUS = max(*_TITLE_BONUS, *_KEYWORD_BONUS)
 
 _PREFIX_LEN = 7
 """Fuzzy candidates come from deletions of the first characters only (SymSpell prefix trick)."""
@@ -145,29 +147,41 @@ def _normalize(text: str) -> str:
     return text.translate(_TRANSLATE)
 
 
+def _make_chunk(raw: str) -> _Chunk | None:
+    """Analyse one raw chunk (text between hard separators)."""
+    if raw.isalnum():
+        runs: tuple[str, ...] = (raw,)
+    else:
+        runs = tuple(_RUN.findall(raw))
+        if not runs:
+            return None
+    pieces: list[str] = []
+    for run in runs:
+        if run.isalpha() or run.isdigit():
+            pieces.append(run)
+        else:
+            pieces.extend(_PIECE.findall(run))
+    return _Chunk("".join(runs), runs, tuple(pieces))
+
+
 def _chunks(normalized: str) -> list[_Chunk]:
     """Cut normalised text into chunks."""
-    out: list[_Chunk] = []
-    for raw in _HARD.split(normalized):
-        if raw.isalnum():
-            runs: tuple[str, ...] = (raw,)
-        else:
-            runs = tuple(_RUN.findall(raw))
-            if not runs:
-                continue
-        pieces: list[str] = []
-        for run in runs:
-            if run.isalpha() or run.isdigit():
-                pieces.append(run)
-            else:
-                pieces.extend(_PIECE.findall(run))
-        out.append(_Chunk("".join(runs), runs, tuple(pieces)))
-    return out
+    return [c for c in map(_make_chunk, _HARD.split(normalized)) if c is not None]
 
 
-def _phrase_text(chunks: Iterable[_Chunk]) -> str:
-    """Runs joined by single spaces: the form used for phrase bonuses."""
-    return " ".join(run for chunk in chunks for run in chunk.runs)
+def _phrase_text(text: str) -> str:
+    """Normalised alphanumeric runs joined by single spaces: the form of phrase bonuses."""
+    return " ".join(_RUN.findall(_normalize(text)))
+
+
+def _chunk_terms(raw: str) -> tuple[str, tuple[str, ...]]:
+    """Key and distinct index terms of one raw chunk ("" and () if it has no letter or digit)."""
+    if raw.isalnum() and (raw.isalpha() or raw.isdigit()):
+        return raw, (raw,)
+    chunk = _make_chunk(raw)
+    if chunk is None:
+        return "", ()
+    return chunk.key, tuple(dict.fromkeys((chunk.key, *chunk.runs, *chunk.pieces)))
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -224,11 +238,6 @@ def _osa(a: str, b: str, limit: int) -> int:
     return min(prev[lb], limit + 1)
 
 
-def _saturate(tf: int, length: int, avg: float, b: float) -> float:
-    norm = 1.0 - b + b * (length / avg if avg else 1.0)
-    return tf * (_K1 + 1.0) / (tf + _K1 * norm)
-
-
 def _phrase_factor(query: str, padded: str, bonus: tuple[float, float, float]) -> float:
     """Bonus for the query phrase in one padded (" text ") title or keyword."""
     if padded[1:-1] == query:
@@ -257,7 +266,9 @@ class SearchIndex:
 
     __slots__ = (
         "_deletion_index",
+        "_bonus_text",
         "_docs",
+        "_idf",
         "_keywords_padded",
         "_phrase_starts",
         "_postings",
@@ -332,33 +343,52 @@ class SearchIndex:
             first: tuple(sorted(ps, key=lambda p: (-len(p), p))) for first, ps in phrases.items()
         }
 
-    def _field_terms(self, text: str) -> tuple[dict[str, int], int]:
-        """Term frequencies of one field (phrase terms included) and its length in chunks."""
-        chunks = _chunks(_normalize(text))
+    def _field_terms(
+        self, segments: Iterable[str], cache: dict[str, tuple[str, tuple[str, ...]]]
+    ) -> tuple[dict[str, int], int]:
+        """Term frequencies of one field (phrase terms included) and its length in chunks.
+
+        Phrases never span two segments (two keywords). Each distinct raw chunk is analysed once
+        per build (``cache``), so the cost per occurrence is a counter update.
+        """
         tf: dict[str, int] = {}
-        for chunk in chunks:
-            terms = {chunk.key, *chunk.runs, *chunk.pieces}
-            for term in terms:
-                tf[term] = tf.get(term, 0) + 1
-        if self._phrase_starts:
-            keys = [c.key for c in chunks]
-            for i, key in enumerate(keys):
-                for phrase in self._phrase_starts.get(key, ()):
-                    if tuple(keys[i : i + len(phrase)]) == phrase:
-                        term = " ".join(phrase)
-                        tf[term] = tf.get(term, 0) + 1
-        return tf, len(chunks)
+        length = 0
+        starts = self._phrase_starts
+        for text in segments:
+            raw = _HARD.split(_normalize(text))
+            has_phrase_start = False
+            for chunk, count in Counter(raw).items():
+                info = cache.get(chunk)
+                if info is None:
+                    info = cache[chunk] = _chunk_terms(chunk)
+                key, terms = info
+                if not key:
+                    continue
+                length += count
+                for term in terms:
+                    tf[term] = tf.get(term, 0) + count
+                if key in starts:
+                    has_phrase_start = True
+            if has_phrase_start:
+                keys = [k for k in (cache[chunk][0] for chunk in raw) if k]
+                for i, key in enumerate(keys):
+                    for phrase in starts.get(key, ()):
+                        if tuple(keys[i : i + len(phrase)]) == phrase:
+                            term = " ".join(phrase)
+                            tf[term] = tf.get(term, 0) + 1
+        return tf, length
 
     def _build_postings(self) -> None:
+        cache: dict[str, tuple[str, tuple[str, ...]]] = {}
         fields: list[tuple[tuple[dict[str, int], int], ...]] = []
         df: dict[str, int] = {}
         totals = [0, 0, 0, 0]
         for doc in self._docs:
             per_field: tuple[tuple[dict[str, int], int], ...] = (
-                self._field_terms(doc.title),
-                self._field_terms("\n".join(doc.keywords)),
-                self._field_terms(doc.summary),
-                self._field_terms(doc.body),
+                self._field_terms((doc.title,), cache),
+                self._field_terms(doc.keywords, cache),
+                self._field_terms((doc.summary,), cache),
+                self._field_terms((doc.body,), cache),
             )
             fields.append(per_field)
             terms: set[str] = set()
@@ -369,27 +399,36 @@ class SearchIndex:
                 df[term] = df.get(term, 0) + 1
         n = len(self._docs)
         avgs = [t / n if n else 0.0 for t in totals]
-        idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._idf: dict[str, float] = {
+            t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()
+        }
         postings: dict[str, tuple[array[int], array[float]]] = {}
         for doc_no, per_field in enumerate(fields):
             weights: dict[str, float] = {}
             for f, (tf, length) in enumerate(per_field):
-                fw, b, avg = _FIELD_WEIGHTS[f], _FIELD_B[f], avgs[f]
+                if not tf:
+                    continue
+                # BM25 saturation with length normalisation, times the field weight.
+                b = _FIELD_B[f]
+                denom = _K1 * (1.0 - b + b * length / avgs[f])
+                num = _FIELD_WEIGHTS[f] * (_K1 + 1.0)
                 for term, count in tf.items():
-                    weights[term] = weights.get(term, 0.0) + fw * _saturate(count, length, avg, b)
+                    weights[term] = weights.get(term, 0.0) + num * count / (count + denom)
             for term, w in weights.items():
                 entry = postings.get(term)
                 if entry is None:
                     entry = postings[term] = (array("i"), array("d"))
                 entry[0].append(doc_no)
-                entry[1].append(w * idf[term])
+                entry[1].append(w)
         self._postings: dict[str, tuple[array[int], array[float]]] = postings
-        self._titles_padded: list[str] = [
-            f" {_phrase_text(_chunks(_normalize(d.title)))} " for d in self._docs
-        ]
+        """term → (document numbers ascending, weights without idf)."""
+        self._titles_padded: list[str] = [f" {_phrase_text(d.title)} " for d in self._docs]
         self._keywords_padded: list[tuple[str, ...]] = [
-            tuple(f" {_phrase_text(_chunks(_normalize(k)))} " for k in d.keywords)
-            for d in self._docs
+            tuple(f" {_phrase_text(k)} " for k in d.keywords) for d in self._docs
+        ]
+        self._bonus_text: list[str] = [
+            "\n".join((title, *keywords))
+            for title, keywords in zip(self._titles_padded, self._keywords_padded, strict=True)
         ]
 
     def _build_vocabulary(self) -> None:
@@ -526,13 +565,17 @@ class SearchIndex:
     def _collect(self, alternatives: dict[str, float]) -> dict[int, float]:
         """Best score per document over the alternatives' postings."""
         best: dict[int, float] = {}
-        get = best.get
-        for term, weight in alternatives.items():
+        for term, match_weight in alternatives.items():
             doc_nos, weights = self._postings[term]
-            for doc_no, w in zip(doc_nos, weights, strict=True):
-                s = weight * w
-                if s > get(doc_no, 0.0):
-                    best[doc_no] = s
+            factor = match_weight * self._idf[term]
+            scored = dict(zip(doc_nos, map(factor.__mul__, weights), strict=True))
+            if len(scored) > len(best):
+                best, scored = scored, best
+            # Only documents reached by both need a comparison in Python.
+            for doc_no in scored.keys() & best.keys():
+                if best[doc_no] > scored[doc_no]:
+                    scored[doc_no] = best[doc_no]
+            best.update(scored)
         return best
 
     def _score_slot(self, slot: _Slot) -> tuple[dict[int, float], dict[int, float]]:
@@ -571,6 +614,28 @@ class SearchIndex:
                         terms.add(term)
         return tuple(sorted(terms))
 
+    def _bonus(self, doc_no: int, phrase: str) -> float:
+        """Multiplier for the whole query appearing as a phrase in the title or a keyword."""
+        if f" {phrase}" not in self._bonus_text[doc_no]:
+            return 1.0
+        factor = _phrase_factor(phrase, self._titles_padded[doc_no], _TITLE_BONUS)
+        for padded in self._keywords_padded[doc_no]:
+            factor = max(factor, _phrase_factor(phrase, padded, _KEYWORD_BONUS))
+        return factor
+
+    def _top(self, scores: dict[int, float], k: int, phrase: str) -> list[tuple[int, float]]:
+        """The k best documents after phrase bonuses, in final order."""
+        if len(scores) > k:
+            # A bonus multiplies by at most _MAX_BONUS: lower documents can never reach the top k.
+            threshold = heapq.nlargest(k, scores.values())[-1] / _MAX_BONUS
+            items = [(d, s) for d, s in scores.items() if s >= threshold]
+        else:
+            items = list(scores.items())
+        docs = self._docs
+        boosted = [(d, s * self._bonus(d, phrase)) for d, s in items]
+        boosted.sort(key=lambda it: (-it[1], docs[it[0]].title, docs[it[0]].id, docs[it[0]].kind))
+        return boosted[:k]
+
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Rank documents for a free-text query.
 
@@ -596,36 +661,21 @@ class SearchIndex:
         full = set(fewest)
         for strict, _ in scored:
             full.intersection_update(strict)
-        scores: dict[int, float] = {d: 0.0 for d in full}
-        partial: dict[int, float] = {}
-        for strict, loose in scored:
-            for doc_no in full:
-                scores[doc_no] += strict[doc_no]
-            for doc_no, s in loose.items():
-                if doc_no not in full:
-                    partial[doc_no] = partial.get(doc_no, 0.0) + s * _PARTIAL
-
-        phrase = _phrase_text(chunks)
-        for table in (scores, partial):
-            for doc_no in table:
-                factor = _phrase_factor(phrase, self._titles_padded[doc_no], _TITLE_BONUS)
-                for padded in self._keywords_padded[doc_no]:
-                    factor = max(factor, _phrase_factor(phrase, padded, _KEYWORD_BONUS))
-                table[doc_no] *= factor
-        if scores and partial:  # partial matches always rank below full ones
-            floor, top = min(scores.values()), max(partial.values())
-            if top >= floor * 0.9:
-                scale = floor * 0.9 / top
-                for doc_no in partial:
-                    partial[doc_no] *= scale
-        scores.update(partial)
-
+        scores = {d: math.fsum(strict[d] for strict, _ in scored) for d in full}
+        phrase = " ".join(run for chunk in chunks for run in chunk.runs)
+        best = self._top(scores, limit, phrase)
+        if len(best) < limit:  # fill up with documents that match only some query terms
+            partial: dict[int, float] = {}
+            for _, loose in scored:
+                for doc_no, s in loose.items():
+                    if doc_no not in full:
+                        partial[doc_no] = partial.get(doc_no, 0.0) + s * _PARTIAL
+            extra = self._top(partial, limit - len(best), phrase)
+            if best and extra and extra[0][1] >= best[-1][1] * 0.9:
+                scale = best[-1][1] * 0.9 / extra[0][1]  # keep them below every full match
+                extra = [(doc_no, s * scale) for doc_no, s in extra]
+            best += extra
         docs = self._docs
-        best = heapq.nsmallest(
-            limit,
-            scores.items(),
-            key=lambda item: (-item[1], docs[item[0]].title, docs[item[0]].id, docs[item[0]].kind),
-        )
         return [
             SearchHit(
                 id=docs[doc_no].id,

@@ -67,8 +67,10 @@ def card_text(card: Card, kb: KnowledgeBase) -> str:
 
 
 def result_text(result: Result, kb: KnowledgeBase) -> str:
-    """A calculator result as plain text for the clinical notes: inputs, result, units,
-    interpretation, source and content version. Contains no patient identifiers."""
+    """A calculator result as plain text for the clinical notes.
+
+    Inputs, result, units, interpretation, source and content version; no patient identifiers.
+    """
     calc = kb.calculators[result.calculator]
     lines = [calc.title]
     inputs = ", ".join(

@@ -1,5 +1,7 @@
-"""What every calculator is: an input model, a parameter model (from the knowledge base) and a
-pure compute function. Also the translation of pydantic errors into clinician-readable ones.
+"""What every calculator is, and how pydantic errors become clinician-readable ones.
+
+A calculator is an input model, a parameter model (from the knowledge base) and a pure
+compute function.
 """
 
 from __future__ import annotations
@@ -175,4 +177,5 @@ def input_error_from(model: type[BaseModel], exc: ValidationError) -> InputError
         return InputError(name, value, f"{title} must be a number{rng} (got {_shown(value)}).")
     if kind.startswith("bool"):
         return InputError(name, value, f"{title} must be true or false (got {_shown(value)}).")
-    return InputError(name, value, f"{title}: {err.get('msg', 'invalid value')} (got {_shown(value)}).")
+    msg = err.get("msg", "invalid value")
+    return InputError(name, value, f"{title}: {msg} (got {_shown(value)}).")

@@ -1,5 +1,6 @@
-"""Weight-based calcium replacement: IV calcium gluconate 10% bolus, maintenance infusion and
-oral elemental calcium by salt.
+"""Weight-based calcium replacement.
+
+IV calcium gluconate 10% bolus, maintenance infusion and oral elemental calcium by salt.
 
 Sources (figures in ``calculators/calcium_dosing.json``):
 

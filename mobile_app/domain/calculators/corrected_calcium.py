@@ -3,7 +3,8 @@
 Sources (figures in ``calculators/corrected_calcium.json``):
 
 * Payne RB et al. BMJ 1973;4(5893):643-6, as commonly simplified:
-  Ca_corr (mg/dL) = Ca + 0.8 × (4.0 − albumin g/dL); Ca_corr (mmol/L) = Ca + 0.02 × (40 − albumin g/L).
+  Ca_corr (mg/dL) = Ca + 0.8 × (4.0 − albumin g/dL);
+  Ca_corr (mmol/L) = Ca + 0.02 × (40 − albumin g/L).
 * NCI CTCAE v4.03/v5.0 hypercalcaemia and hypocalcaemia grades (graded in the unit entered,
   because the published mg/dL and mmol/L cut-offs are not exact conversions of each other).
 
@@ -93,8 +94,11 @@ class CorrectionFormula(Cited):
 
 
 class CtcaeCalciumGrades(Cited):
-    """CTCAE cut-offs: the upper edge of hypercalcaemia grades 1-3 and the lower edge of
-    hypocalcaemia grades 1-3 (grade 4 lies beyond the grade 3 edge)."""
+    """CTCAE cut-offs in both units.
+
+    The upper edge of hypercalcaemia grades 1-3 and the lower edge of hypocalcaemia grades
+    1-3; grade 4 lies beyond the grade 3 edge.
+    """
 
     hyper_upper_edges: tuple[UnitPair, UnitPair, UnitPair]
     hypo_lower_edges: tuple[UnitPair, UnitPair, UnitPair]
@@ -115,8 +119,10 @@ class Threshold(Cited):
 
 
 class SevereThreshold(Cited):
-    """Severe hypocalcaemia threshold, published in mmol/L only (compared after exact
-    conversion of the corrected value)."""
+    """Severe hypocalcaemia threshold.
+
+    Published in mmol/L only; compared after exact conversion of the corrected value.
+    """
 
     below_mmol_l: float = Field(gt=0)
     note: str

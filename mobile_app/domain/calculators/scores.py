@@ -26,7 +26,7 @@ _OCCIPUT = {"OCCIPUT", "OCC", "OC", "C0", "O"}
 
 
 def normalise_spine_level(text: str) -> str:
-    """Return a spine level as ``OCCIPUT``, ``C1``–``C7``, ``T1``–``T12``, ``L1``–``L5``, ``S1``–``S5``.
+    """Return one spine level: OCCIPUT, C1–C7, T1–T12, L1–L5 or S1–S5.
 
     Raises:
         InputError: The text is not one single vertebral level SINS scores.

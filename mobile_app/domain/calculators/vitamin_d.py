@@ -40,8 +40,11 @@ class VitaminDInput(CalculatorInput):
 
 
 class Cutoffs(Frozen):
-    """Cut-offs in one unit: deficient below ``deficient_below``; sufficient from
-    ``sufficient_from``; insufficient in between."""
+    """Cut-offs in one unit.
+
+    Deficient below ``deficient_below``; sufficient from ``sufficient_from``; insufficient in
+    between.
+    """
 
     deficient_below: float = Field(gt=0)
     sufficient_from: float = Field(gt=0)

@@ -1,0 +1,214 @@
+"""Composition root: load the knowledge base, open the per-client store, render the app.
+
+Routes: ``/`` home, ``/calculators``, ``/settings``, ``/card/<id>``, ``/calc/<id>``.
+Phone (< 840 px): one column, bottom navigation, detail screens with a back button.
+Tablet/desktop: navigation rail, list and detail side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import flet as ft
+
+from mobile_app.knowledge.loader import KnowledgeBase, load_bundled
+from mobile_app.store.db import Store, new_client_id
+from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
+from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.theme import dark_theme, light_theme
+from mobile_app.ui.views.calculator import CalculatorView
+from mobile_app.ui.views.card import CardView
+from mobile_app.ui.views.home import HomeView
+from mobile_app.ui.views.settings import SettingsView
+
+__all__ = ["App", "data_dir", "main", "parse_route", "run"]
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID_KEY = "bonemets.client_id"
+SECTIONS = (
+    ("/", "Home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME),
+    ("/calculators", "Calculators", ft.Icons.CALCULATE_OUTLINED, ft.Icons.CALCULATE),
+    ("/settings", "Settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS),
+)
+
+
+@cache
+def knowledge_base() -> KnowledgeBase:
+    """The bundled knowledge base, loaded and validated once per process."""
+    return load_bundled()
+
+
+def data_dir() -> Path:
+    """Where the user store lives: ``BONEMETS_DATA_DIR``, else Flet's app storage, else
+    ``./storage``."""
+    for var in ("BONEMETS_DATA_DIR", "FLET_APP_STORAGE_DATA"):
+        if os.environ.get(var):
+            return Path(os.environ[var])
+    return Path("storage")
+
+
+def parse_route(route: str) -> tuple[str, str | None]:
+    """(section route, detail) of a URL: ``/card/x`` → (``/``, ``card:x``)."""
+    path = (route or "/").split("?", 1)[0].rstrip("/") or "/"
+    m = re.fullmatch(r"/(card|calc)/([a-z0-9_]+)", path)
+    if m:
+        section = "/calculators" if m.group(1) == "calc" else "/"
+        return section, item_key("card" if m.group(1) == "card" else "calc", m.group(2))
+    if path in ("/calculators", "/settings"):
+        return path, None
+    return "/", None
+
+
+@ft.component
+def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
+    """The whole app: navigation, layout and the current screen."""
+    page = ft.context.page
+    route, set_route = ft.use_state(page.route or "/")
+    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
+    last_section, set_last_section = ft.use_state("/")
+
+    def mount() -> None:
+        def on_route(e: ft.RouteChangeEvent) -> None:
+            set_route(e.route)
+
+        def on_resize(e: ft.PageResizeEvent) -> None:
+            state.width = e.width
+
+        page.on_route_change = on_route
+        page.on_resize = on_resize
+        if page.width:
+            state.width = float(page.width)
+
+    ft.use_effect(mount, [])
+
+    s = state.settings
+
+    def apply_theme() -> None:
+        page.theme = light_theme(s.text_scale)
+        page.dark_theme = dark_theme(s.text_scale)
+        page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(
+            s.theme, ft.ThemeMode.SYSTEM)
+        page.update()
+
+    ft.use_effect(apply_theme, [s.theme, s.text_scale])
+
+    def show_notice() -> None:
+        if state.notice:
+            page.show_dialog(ft.SnackBar(ft.Text(state.notice), duration=2500))
+            state.notice = ""
+
+    ft.use_effect(show_notice, [state.notice])
+
+    section, detail = parse_route(route)
+    if detail is None and section != last_section:
+        set_last_section(section)
+
+    def go(path: str) -> Callable[[Any], Any]:
+        async def handler(_: Any) -> None:
+            await page.push_route(path)
+        return handler
+
+    dark = s.theme == "dark" or (
+        s.theme == "system" and page.platform_brightness == ft.Brightness.DARK)
+
+    detail_view: ft.Control | None = None
+    if detail is not None:
+        kind, item_id = detail.split(":", 1)
+        back = go(section) if state.is_phone else None
+        if kind == "card" and item_id in state.kb.cards:
+            detail_view = CardView(state, item_id, dark, go, back)
+        elif kind == "calc" and item_id in state.kb.calculators:
+            cs = calc_states.get(item_id)
+            if cs is None:
+                cs = calc_states[item_id] = CalculatorState.create(
+                    state.kb.calculators[item_id], s.units)
+            detail_view = CalculatorView(state, cs, dark, back, copy_text)
+        else:
+            detail_view = ft.Text(f"Not found: {route}")
+
+    def list_view(sec: str) -> ft.Control:
+        if sec == "/settings":
+            return SettingsView(state)
+        return HomeView(state, go, "calc" if sec == "/calculators" else None)
+
+    nav_index = [r for r, *_ in SECTIONS].index(section)
+
+    async def on_nav(e: ft.Event[Any]) -> None:
+        await page.push_route(SECTIONS[int(e.control.selected_index)][0])
+
+    if state.is_phone:
+        body = detail_view if detail_view is not None else list_view(section)
+        return ft.SafeArea(ft.Column([
+            ft.Container(body, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                         expand=True),
+            ft.NavigationBar(
+                destinations=[ft.NavigationBarDestination(icon=i, selected_icon=si, label=lbl)
+                              for _, lbl, i, si in SECTIONS],
+                selected_index=nav_index, on_change=on_nav, key="nav"),
+        ], spacing=0, expand=True), expand=True)
+
+    rail = ft.NavigationRail(
+        destinations=[ft.NavigationRailDestination(icon=i, selected_icon=si, label=lbl)
+                      for _, lbl, i, si in SECTIONS],
+        selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
+        key="nav")
+    left = list_view(section if section != "/settings" or detail is None else last_section)
+    right = detail_view if detail_view is not None else ft.Container(
+        ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
+    return ft.SafeArea(ft.Row([
+        rail,
+        ft.VerticalDivider(width=1),
+        ft.Container(left, width=380, padding=12),
+        ft.VerticalDivider(width=1),
+        ft.Container(right, expand=True, padding=16),
+    ], expand=True, vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True)
+
+
+async def _open_store(page: ft.Page) -> Store:
+    """A store private to this browser: a random client id kept in the browser's storage
+    keys one TinyDB file (no identifiers of the user or patient are involved)."""
+    try:
+        prefs = ft.SharedPreferences()
+        cid = await prefs.get(CLIENT_ID_KEY)
+        if not isinstance(cid, str) or not re.fullmatch(r"[0-9a-f]{32}", cid):
+            cid = new_client_id()
+            await prefs.set(CLIENT_ID_KEY, cid)
+        return Store.for_client(data_dir(), cid)
+    except Exception:
+        log.exception("could not open the persistent store; using memory for this session")
+        return Store.memory()
+
+
+async def main(page: ft.Page) -> None:
+    """Flet entry point."""
+    page.title = "BoneMets Pocket"
+    page.padding = 0
+    kb = knowledge_base()
+    store = await _open_store(page)
+    state = AppState.create(kb, FavouritesRepo(store), RecentsRepo(store), SettingsRepo(store))
+    if store.recovered_from is not None:
+        state.notify("Local favourites and settings were damaged and have been reset "
+                     "(a copy was kept).")
+    clipboard = ft.Clipboard()
+
+    async def copy_text(text: str) -> None:
+        await clipboard.set(text)
+
+    page.theme = light_theme(state.settings.text_scale)
+    page.dark_theme = dark_theme(state.settings.text_scale)
+    page.render(App, state, copy_text)
+
+
+def run(host: str = "127.0.0.1", port: int = 8550) -> None:
+    """Serve the app in Flet's web mode with every asset local (no CDN)."""
+    os.environ.setdefault("FLET_WEB_NO_CDN", "true")
+    knowledge_base()  # validate the content before accepting connections
+    ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
+           assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

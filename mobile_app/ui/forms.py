@@ -1,0 +1,158 @@
+"""Calculator forms derived from the calculators' input models (pure: no Flet).
+
+A form is a list of :class:`Field` specs: score items become choice groups (each option with
+its points and definition), numbers become numeric fields paired with their unit toggle,
+literals become choices and booleans switches. The UI renders these specs; tests inspect them.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+from mobile_app.knowledge.loader import CalculatorEntry
+
+__all__ = ["Choice", "Field", "build_form", "default_units", "parse_number", "unit_field_for"]
+
+# Numeric field → the field holding its unit, where the name is not "<field>_unit".
+_UNIT_FOR = {
+    "level": "unit",
+    "corrected_calcium": "calcium_unit",
+    "lower_limit": "calcium_unit",
+    "upper_limit": "calcium_unit",
+}
+# Unit field → unit chosen by the "SI" preference (conventional is the model default).
+_SI_UNITS = {
+    "mg/dL|mmol/L": "mmol/L",
+    "g/dL|g/L": "g/L",
+    "mg/dL|umol/L": "umol/L",
+    "ng/mL|nmol/L": "nmol/L",
+}
+_ADVANCED = {"lower_limit", "upper_limit"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a choice field."""
+
+    value: str
+    label: str
+    points: int | None = None
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a calculator form."""
+
+    name: str
+    label: str
+    kind: Literal["choice", "number", "unit", "switch", "text"]
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    unit_field: str | None = None
+    """For numbers: the field that holds the unit (rendered as a toggle beside it)."""
+    unit: str = ""
+    """For numbers with a fixed unit (kg, years, Gy)."""
+    help: str = ""
+    advanced: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def unit_field_for(name: str, names: set[str]) -> str | None:
+    """The unit field of a numeric field, if the model has one."""
+    candidate = _UNIT_FOR.get(name, f"{name}_unit")
+    return candidate if candidate in names else None
+
+
+def _enum_values(annotation: Any) -> list[str] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(m.value) for m in annotation]
+    if typing.get_origin(annotation) is Literal:
+        return [str(a) for a in typing.get_args(annotation)]
+    return None
+
+
+def _strip_optional(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def build_form(calc: CalculatorEntry) -> list[Field]:
+    """The form of a calculator, in input-model order."""
+    score = calc.point_score
+    model = calc.spec.input_model
+    fields: list[Field] = []
+    if score is not None:
+        if "level" in model.model_fields:
+            fields.append(Field(
+                name="level", label="Spine level (sets location)", kind="text", required=False,
+                help="One vertebra, e.g. C7, T12, L5, S1"))
+        for crit in score.criteria:
+            fields.append(Field(
+                name=crit.id, label=crit.label, kind="choice", help=crit.help,
+                choices=tuple(Choice(o.id, o.label, o.points, o.definition)
+                              for o in crit.options)))
+        return fields
+    names = set(model.model_fields)
+    unit_fields = {unit_field_for(n, names) for n in names} - {None}
+    for name, info in model.model_fields.items():
+        label = info.title or name.replace("_", " ").capitalize()
+        annotation = _strip_optional(info.annotation)
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        values = _enum_values(annotation)
+        required = info.is_required()
+        if name in unit_fields and values:
+            fields.append(Field(name=name, label=label, kind="unit",
+                                choices=tuple(Choice(v, _display(v)) for v in values)))
+        elif values:
+            fields.append(Field(name=name, label=label, kind="choice", required=required,
+                                choices=tuple(Choice(v, v.capitalize()) for v in values)))
+        elif annotation is bool:
+            fields.append(Field(name=name, label=label, kind="switch", required=required,
+                                help=info.description or ""))
+        else:
+            fields.append(Field(
+                name=name, label=label, kind="number", required=required,
+                unit_field=unit_field_for(name, names), unit=str(extra.get("unit", "")),
+                help=info.description or "", advanced=name in _ADVANCED,
+                extra={"integer": annotation is int}))
+    return fields
+
+
+def _display(unit: str) -> str:
+    return "µmol/L" if unit == "umol/L" else unit
+
+
+def default_units(form: list[Field], preference: Literal["conventional", "si"]) -> dict[str, str]:
+    """Initial value of every unit toggle under the user's unit preference."""
+    out: dict[str, str] = {}
+    for f in form:
+        if f.kind != "unit":
+            continue
+        values = [c.value for c in f.choices]
+        si = _SI_UNITS.get("|".join(values))
+        out[f.name] = si if preference == "si" and si else values[0]
+    return out
+
+
+def parse_number(text: str) -> float | int | str | None:
+    """Parse what a user typed: '' → None; '7,5' → 7.5 (decimal comma); junk stays a string
+    so the calculator reports it with the field's range."""
+    t = text.strip().replace(" ", "").replace("\u2009", "")
+    if not t:
+        return None
+    if t.count(",") == 1 and "." not in t:
+        t = t.replace(",", ".")
+    try:
+        value = float(t)
+    except ValueError:
+        return text.strip()
+    return int(value) if value.is_integer() and "." not in t and "e" not in t.lower() else value

@@ -1,0 +1,193 @@
+"""Observable UI state: plain classes holding frozen domain results, with the operations on
+them. Views render these; tests call the methods directly with no page or client.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import flet as ft
+
+from mobile_app.domain.errors import InputError, MissingAnswer
+from mobile_app.domain.models import Result
+from mobile_app.knowledge.loader import CalculatorEntry, KnowledgeBase
+from mobile_app.knowledge.search import SearchHit
+from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings, SettingsRepo
+from mobile_app.ui.forms import Field, build_form, default_units, parse_number
+
+__all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
+
+log = logging.getLogger(__name__)
+
+PHONE_MAX_WIDTH = 840
+
+
+def item_key(kind: Literal["card", "calc"], item_id: str) -> str:
+    """Store key of a card or calculator ("card:hypocalcemia", "calc:sins")."""
+    return f"{kind}:{item_id}"
+
+
+def parse_item_key(key: str) -> tuple[str, str]:
+    """Inverse of :func:`item_key`."""
+    kind, _, item_id = key.partition(":")
+    return kind, item_id
+
+
+@ft.observable
+@dataclass
+class AppState:
+    """App-wide state: knowledge base, favourites, recents, settings, search, layout."""
+
+    kb: KnowledgeBase
+    favourites_repo: FavouritesRepo
+    recents_repo: RecentsRepo
+    settings_repo: SettingsRepo
+    favourites: list[str] = field(default_factory=list)
+    recents: list[str] = field(default_factory=list)
+    settings: Settings = field(default_factory=Settings)
+    query: str = ""
+    hits: list[SearchHit] = field(default_factory=list)
+    width: float = 400.0
+    notice: str = ""
+    """A one-off message for the user (store recovered, result copied …)."""
+
+    @classmethod
+    def create(cls, kb: KnowledgeBase, favourites: FavouritesRepo, recents: RecentsRepo,
+               settings: SettingsRepo) -> AppState:
+        """State loaded from the store (unknown ids from older content are dropped)."""
+        state = cls(kb=kb, favourites_repo=favourites, recents_repo=recents,
+                    settings_repo=settings)
+        state.favourites = [k for k in favourites.list() if state.exists(k)]
+        state.recents = [k for k in recents.list() if state.exists(k)]
+        state.settings = settings.get()
+        return state
+
+    @property
+    def is_phone(self) -> bool:
+        """Phone layout (one column, bottom navigation) below the tablet breakpoint."""
+        return self.width < PHONE_MAX_WIDTH
+
+    def exists(self, key: str) -> bool:
+        """Whether a store key names a card or calculator of the current content."""
+        kind, item_id = parse_item_key(key)
+        return (kind == "card" and item_id in self.kb.cards) or (
+            kind == "calc" and item_id in self.kb.calculators)
+
+    def title_of(self, key: str) -> str:
+        """Display title of a card or calculator key."""
+        kind, item_id = parse_item_key(key)
+        if kind == "card":
+            return self.kb.cards[item_id].title
+        return self.kb.calculators[item_id].title
+
+    def is_favourite(self, key: str) -> bool:
+        """Whether the item is pinned."""
+        return key in self.favourites
+
+    def toggle_favourite(self, key: str) -> bool:
+        """Pin or unpin an item; persisted at once."""
+        now = self.favourites_repo.toggle(key)
+        self.favourites = [k for k in self.favourites_repo.list() if self.exists(k)]
+        return now
+
+    def opened(self, key: str) -> None:
+        """Record an opened item in the recents."""
+        self.recents_repo.push(key)
+        self.recents = [k for k in self.recents_repo.list() if self.exists(k)]
+
+    def search(self, query: str) -> None:
+        """Update the query and its ranked hits."""
+        self.query = query
+        self.hits = self.kb.search(query, limit=12) if query.strip() else []
+
+    def update_settings(self, **changes: Any) -> None:
+        """Validate and save settings changes."""
+        new = Settings.model_validate({**self.settings.model_dump(), **changes})
+        self.settings_repo.save(new)
+        self.settings = new
+
+    def notify(self, text: str) -> None:
+        """Show a one-off message."""
+        self.notice = text
+
+
+@ft.observable
+@dataclass
+class CalculatorState:
+    """A calculator form: raw values as typed, units, the live result or the error."""
+
+    calc: CalculatorEntry
+    form: list[Field]
+    values: dict[str, Any] = field(default_factory=dict)
+    result: Result | None = None
+    error: InputError | None = None
+    missing: list[str] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, calc: CalculatorEntry, units: Literal["conventional", "si"]
+               ) -> CalculatorState:
+        """An empty form with unit toggles set from the user's preference."""
+        form = build_form(calc)
+        state = cls(calc=calc, form=form, values=dict(default_units(form, units)))
+        state.recompute()
+        return state
+
+    def field(self, name: str) -> Field:
+        """The field spec named ``name``."""
+        return next(f for f in self.form if f.name == name)
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set one input (text as typed, a choice id, a unit or a bool) and recompute."""
+        values = {**self.values, name: value}
+        # SINS: a spine level decides the location, and picking a location clears the level.
+        if name == "level":
+            values.pop("location", None)
+        elif name == "location":
+            values.pop("level", None)
+        self.values = values
+        self.recompute()
+
+    def raw_input(self) -> dict[str, Any]:
+        """The calculator's raw input built from the form values."""
+        raw: dict[str, Any] = {}
+        for f in self.form:
+            value = self.values.get(f.name)
+            if f.kind in ("number",):
+                value = parse_number(value) if isinstance(value, str) else value
+            elif f.kind == "text" and isinstance(value, str):
+                value = value.strip() or None
+            if value is not None:
+                raw[f.name] = value
+        return raw
+
+    def recompute(self) -> None:
+        """Run the calculator; a missing required answer is a prompt, not an error."""
+        raw = self.raw_input()
+        self.missing = [
+            f.label for f in self.form
+            if f.required and f.kind != "unit" and raw.get(f.name) is None
+            and not (f.name == "location" and raw.get("level"))
+        ]
+        try:
+            self.result = self.calc.run(raw)
+            self.error = None
+        except MissingAnswer as exc:
+            self.result = None
+            self.error = None if self.missing else exc
+        except InputError as exc:
+            self.result = None
+            self.error = exc
+        except Exception:  # a bug must not take the bedside app down
+            log.exception("calculator %s failed on %r", self.calc.id, raw)
+            self.result = None
+            self.error = InputError("input", raw, "This input could not be calculated.")
+
+    def error_for(self, name: str) -> str | None:
+        """The error message to show at a field."""
+        if self.error is None:
+            return None
+        field_name = self.error.field.removesuffix("_unit") if self.error.field.endswith(
+            "_unit") and self.error.field not in self.values else self.error.field
+        return self.error.message if field_name == name else None

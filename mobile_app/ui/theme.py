@@ -1,0 +1,55 @@
+"""Light and dark themes, scaled text, and the semantic colours of results and evidence.
+
+The only place colours are chosen; views ask for roles ("danger", "unverified").
+"""
+
+from __future__ import annotations
+
+import flet as ft
+
+__all__ = ["SEVERITY_COLORS", "dark_theme", "evidence_color", "light_theme", "severity_color"]
+
+_SEED = "#1565C0"
+
+# Material 3 type scale (sp), multiplied by the user's text-size setting.
+_TYPE_SCALE = {
+    "display_small": 36, "headline_medium": 28, "headline_small": 24, "title_large": 22,
+    "title_medium": 16, "title_small": 14, "body_large": 16, "body_medium": 14,
+    "body_small": 12, "label_large": 14, "label_medium": 12, "label_small": 11,
+}
+
+SEVERITY_COLORS = {
+    "normal": (ft.Colors.GREEN_700, ft.Colors.GREEN_300),
+    "info": (ft.Colors.BLUE_700, ft.Colors.BLUE_200),
+    "warning": (ft.Colors.ORANGE_800, ft.Colors.ORANGE_300),
+    "danger": (ft.Colors.RED_700, ft.Colors.RED_300),
+}
+
+
+def _text_theme(scale: float) -> ft.TextTheme:
+    return ft.TextTheme(**{k: ft.TextStyle(size=round(v * scale, 1))
+                           for k, v in _TYPE_SCALE.items()})
+
+
+def light_theme(scale: float = 1.0) -> ft.Theme:
+    """Light theme with text scaled by ``scale``."""
+    return ft.Theme(color_scheme_seed=_SEED, text_theme=_text_theme(scale),
+                    visual_density=ft.VisualDensity.STANDARD)
+
+
+def dark_theme(scale: float = 1.0) -> ft.Theme:
+    """Dark theme with text scaled by ``scale``."""
+    # Flet builds page.dark_theme with a dark brightness; only the seed and type are ours.
+    return ft.Theme(color_scheme_seed=_SEED, text_theme=_text_theme(scale),
+                    visual_density=ft.VisualDensity.STANDARD)
+
+
+def severity_color(severity: str, dark: bool) -> str:
+    """Colour of a result category."""
+    light_c, dark_c = SEVERITY_COLORS.get(severity, SEVERITY_COLORS["info"])
+    return dark_c if dark else light_c
+
+
+def evidence_color(evidence: str, dark: bool) -> str:
+    """Colour of an evidence badge."""
+    return severity_color("danger" if evidence == "unverified" else "warning", dark)

@@ -1,0 +1,90 @@
+"""Card view: the protocol as steps with doses, warnings and pitfalls highlighted, linked
+calculators one tap away, sources, content version and review date."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flet as ft
+
+from mobile_app.knowledge.models import Card
+from mobile_app.ui.components import (
+    dose_box,
+    evidence_badge,
+    heading,
+    note_row,
+    sources_block,
+    version_footer,
+)
+from mobile_app.ui.state import AppState, item_key
+
+__all__ = ["CardView", "card_body"]
+
+
+def card_body(state: AppState, card: Card, dark: bool,
+              open_route: Callable[[str], Callable[[Any], Any]]) -> list[ft.Control]:
+    """The controls of a card (a pure builder, used by :func:`CardView`)."""
+    out: list[ft.Control] = [ft.Text(card.summary, selectable=True)]
+    badge = evidence_badge(card.evidence, dark)
+    if badge is not None:
+        out.append(ft.Row([badge], wrap=True))
+    if card.calculators:
+        out.append(ft.Row(
+            [ft.FilledTonalButton(state.kb.calculators[c].title, icon=ft.Icons.CALCULATE,
+                                  on_click=open_route(f"/calc/{c}"), key=f"card-calc-{c}")
+             for c in card.calculators],
+            wrap=True, spacing=8, run_spacing=8))
+    for sec in card.sections:
+        body: list[ft.Control] = [heading(sec.title)]
+        for i, step in enumerate(sec.steps, start=1):
+            body.append(note_row(step, dark, icon=ft.Icons.CIRCLE_OUTLINED if len(
+                sec.steps) == 1 else _number_icon(i)))
+        body.extend(dose_box(d, dark) for d in sec.doses)
+        body.extend(note_row(w, dark, icon=ft.Icons.WARNING_AMBER, tone="warning")
+                    for w in sec.warnings)
+        body.extend(note_row(p, dark, icon=ft.Icons.ERROR_OUTLINE, tone="danger")
+                    for p in sec.pitfalls)
+        out.append(ft.Card(content=ft.Container(ft.Column(body, spacing=8, tight=True),
+                                                padding=14),
+                           semantic_container=False))
+    out.append(sources_block(state.kb, card.sources))
+    out.append(version_footer(state.kb, f"card rev {card.version} · last reviewed "
+                                        f"{card.last_reviewed.isoformat()}"))
+    return out
+
+
+def _number_icon(i: int) -> ft.IconData:
+    icons = [ft.Icons.LOOKS_ONE_OUTLINED, ft.Icons.LOOKS_TWO_OUTLINED, ft.Icons.LOOKS_3_OUTLINED,
+             ft.Icons.LOOKS_4_OUTLINED, ft.Icons.LOOKS_5_OUTLINED, ft.Icons.LOOKS_6_OUTLINED]
+    return icons[i - 1] if i <= len(icons) else ft.Icons.CHEVRON_RIGHT
+
+
+@ft.component
+def CardView(state: AppState, card_id: str, dark: bool,
+             open_route: Callable[[str], Callable[[Any], Any]],
+             back: Callable[[Any], Any] | None) -> ft.Control:
+    """A quick card with its favourite toggle."""
+    card = state.kb.cards.get(card_id)
+    if card is None:
+        return ft.Text(f"Card “{card_id}” is not in content v{state.kb.version}.")
+    key = item_key("card", card.id)
+
+    def toggle(_: Any) -> None:
+        now = state.toggle_favourite(key)
+        state.notify("Added to favourites" if now else "Removed from favourites")
+
+    fav = state.is_favourite(key)
+    header: list[ft.Control] = []
+    if back is not None:
+        header.append(ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=back,
+                                    key="back"))
+    header.append(ft.Container(heading(card.title, "title_large"), expand=True))
+    header.append(ft.IconButton(
+        ft.Icons.STAR if fav else ft.Icons.STAR_BORDER, key="favourite",
+        tooltip="Remove from favourites" if fav else "Add to favourites", on_click=toggle,
+        icon_color=ft.Colors.AMBER_700 if fav else None))
+    return ft.Column(
+        [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+         *card_body(state, card, dark, open_route)],
+        spacing=10, scroll=ft.ScrollMode.AUTO, expand=True)

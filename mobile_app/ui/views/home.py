@@ -1,0 +1,86 @@
+"""Home: search as you type, pinned favourites and recents, cards and calculators by situation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flet as ft
+
+from mobile_app.ui.components import heading, tappable_tile
+from mobile_app.ui.state import AppState, item_key, parse_item_key
+
+__all__ = ["GROUPS", "HomeView", "home_sections"]
+
+GROUPS = (
+    ("metabolic", "Metabolic", ft.Icons.SCIENCE_OUTLINED),
+    ("skeletal", "Skeletal", ft.Icons.ACCESSIBILITY_NEW),
+    ("treatment", "Treatment", ft.Icons.MEDICATION_OUTLINED),
+)
+
+Open = Callable[[str], Callable[[Any], Any]]
+
+
+def _route(key: str) -> str:
+    kind, item_id = parse_item_key(key)
+    return f"/{'card' if kind == 'card' else 'calc'}/{item_id}"
+
+
+def _tile(state: AppState, key: str, open_route: Open) -> ft.ListTile:
+    kind, item_id = parse_item_key(key)
+    if kind == "card":
+        card = state.kb.cards[item_id]
+        subtitle, icon = card.summary, ft.Icons.DESCRIPTION_OUTLINED
+    else:
+        calc = state.kb.calculators[item_id]
+        subtitle, icon = calc.summary, ft.Icons.CALCULATE_OUTLINED
+    star = ft.Icon(ft.Icons.STAR, size=18, color=ft.Colors.AMBER_700) if state.is_favourite(
+        key) else None
+    return tappable_tile(state.title_of(key), subtitle, icon, open_route(_route(key)),
+                         key=f"tile-{kind}-{item_id}", trailing=star)
+
+
+def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
+    """What the home list shows, as (heading, item keys): search hits while searching;
+    otherwise favourites, recents, then every group."""
+    if state.query.strip():
+        return [("Results", [item_key("card" if h.kind == "card" else "calc", h.id)
+                             for h in state.hits])]
+    sections: list[tuple[str, list[str]]] = []
+    if state.favourites:
+        sections.append(("Favourites", list(state.favourites)))
+    recents = [k for k in state.recents if k not in state.favourites][:5]
+    if recents:
+        sections.append(("Recent", recents))
+    for group, label, _ in GROUPS:
+        keys = [item_key("card", c.id) for c in state.kb.cards.values() if c.group == group]
+        keys += [item_key("calc", c.id) for c in state.kb.calculators.values()
+                 if c.group == group]
+        sections.append((label, keys))
+    return sections
+
+
+@ft.component
+def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.Control:
+    """The home list (``only="calc"`` lists calculators only)."""
+
+    def on_search(e: ft.Event[ft.TextField]) -> None:
+        state.search(e.control.value or "")
+
+    search = ft.TextField(
+        label="Search cards and calculators", key="search", value=state.query,
+        prefix_icon=ft.Icons.SEARCH, on_change=on_search, autofocus=False,
+        hint_text="e.g. zometa, hungry bone, cord compression",
+    )
+    controls: list[ft.Control] = [search]
+    for title, keys in home_sections(state):
+        if only:
+            keys = [k for k in keys if k.startswith(only + ":")]
+        if not keys and title != "Results":
+            continue
+        controls.append(ft.Container(heading(title), padding=ft.Padding.only(top=12)))
+        if not keys:
+            controls.append(ft.Text(f"No results for “{state.query}”. Check the spelling or "
+                                    "try a drug, brand or symptom."))
+        controls.extend(_tile(state, k, open_route) for k in keys)
+    return ft.Column(controls, spacing=2, scroll=ft.ScrollMode.AUTO, expand=True)

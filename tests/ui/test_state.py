@@ -1,0 +1,154 @@
+"""UI state classes and view builders, without a Flet client."""
+
+from __future__ import annotations
+
+import flet as ft
+import pytest
+
+from mobile_app.app import parse_route
+from mobile_app.knowledge.loader import KnowledgeBase
+from mobile_app.store.db import Store
+from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
+from mobile_app.ui.components import dose_box, evidence_badge, note_row
+from mobile_app.ui.forms import build_form, default_units, parse_number
+from mobile_app.ui.state import AppState, CalculatorState
+from mobile_app.ui.views.calculator import result_figures
+from mobile_app.ui.views.home import home_sections
+
+
+@pytest.fixture
+def app_state(kb: KnowledgeBase) -> AppState:
+    store = Store.memory()
+    return AppState.create(kb, FavouritesRepo(store), RecentsRepo(store), SettingsRepo(store))
+
+
+def test_forms_cover_every_input_of_every_calculator(kb: KnowledgeBase) -> None:
+    for calc in kb.calculators.values():
+        form = build_form(calc)
+        names = {f.name for f in form}
+        assert names == set(calc.spec.input_model.model_fields), calc.id
+        for f in form:
+            if f.kind == "number" and f.unit_field:
+                assert f.unit_field in names
+
+
+def test_sins_form_options_show_points_and_definitions(kb: KnowledgeBase) -> None:
+    form = {f.name: f for f in build_form(kb.calculators["sins"])}
+    assert form["level"].kind == "text"
+    loc = form["location"]
+    assert [(c.value, c.points) for c in loc.choices] == [
+        ("junctional", 3), ("mobile", 2), ("semirigid", 1), ("rigid", 0)]
+    assert "C7–T2" in loc.choices[0].definition
+
+
+def test_default_units_follow_preference(kb: KnowledgeBase) -> None:
+    form = build_form(kb.calculators["crcl_zoledronic"])
+    assert default_units(form, "conventional") == {"creatinine_unit": "mg/dL"}
+    assert default_units(form, "si") == {"creatinine_unit": "umol/L"}
+    vd = build_form(kb.calculators["vitamin_d_plan"])
+    assert default_units(vd, "si") == {"unit": "nmol/L"}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("", None), (" 7,5 ", 7.5), ("70", 70), ("1.20", 1.2), ("abc", "abc"), ("1e3", 1000.0)])
+def test_parse_number(text: str, value: object) -> None:
+    assert parse_number(text) == value
+
+
+def test_calculator_state_live_result_and_errors(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "si")
+    assert cs.result is None and cs.error is None
+    assert cs.missing == ["Age", "Weight", "Sex", "Serum creatinine"]
+    cs.set_value("age_years", "72")
+    cs.set_value("weight_kg", "64")
+    cs.set_value("sex", "female")
+    cs.set_value("creatinine", "110")
+    assert cs.result is not None
+    assert cs.result.zoledronic_acid_dose_mg == 3.3  # 41.2 mL/min in µmol/L
+    cs.set_value("creatinine", "1.1")  # µmol/L selected: looks like mg/dL
+    assert cs.result is None
+    assert cs.error_for("creatinine") is not None and "looks like mg/dL" in str(
+        cs.error_for("creatinine"))
+    cs.set_value("creatinine_unit", "mg/dL")
+    assert cs.result is not None and cs.error is None
+    cs.set_value("age_years", "250")
+    assert "between 18 and 120" in str(cs.error_for("age_years"))
+
+
+def test_sins_level_sets_location_and_location_clears_level(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["sins"], "conventional")
+    for name, value in dict(pain="mechanical", bone_lesion="lytic", alignment="normal",
+                            collapse="under_50", posterolateral="none").items():
+        cs.set_value(name, value)
+    assert cs.missing == ["Location"] and cs.result is None
+    cs.set_value("level", "T12")
+    assert cs.result is not None and cs.result.score == 10
+    assert cs.result.inputs["location"] == "junctional"
+    cs.set_value("location", "semirigid")
+    assert "level" not in cs.values and cs.result is not None and cs.result.score == 8
+    cs.set_value("level", "T13")
+    assert cs.result is None and "T1–T12" in str(cs.error_for("level"))
+
+
+def test_app_state_favourites_recents_search_settings(app_state: AppState) -> None:
+    assert app_state.toggle_favourite("card:hypocalcemia") is True
+    assert app_state.favourites == ["card:hypocalcemia"]
+    app_state.opened("calc:sins")
+    app_state.opened("card:radiotherapy")
+    assert app_state.recents == ["card:radiotherapy", "calc:sins"]
+    sections = dict(home_sections(app_state))
+    assert sections["Favourites"] == ["card:hypocalcemia"]
+    assert sections["Recent"] == ["card:radiotherapy", "calc:sins"]
+    app_state.search("zoledronc")
+    assert app_state.hits and dict(home_sections(app_state)).keys() == {"Results"}
+    app_state.update_settings(theme="dark", text_scale=2.0)
+    assert app_state.settings.theme == "dark"
+    assert app_state.settings_repo.get().text_scale == 2.0
+    assert app_state.toggle_favourite("card:hypocalcemia") is False
+
+
+def test_home_groups_list_cards_and_calculators_by_situation(app_state: AppState) -> None:
+    sections = dict(home_sections(app_state))
+    assert "calc:sins" in sections["Skeletal"] and "card:spinal_cord_compression" in sections[
+        "Skeletal"]
+    assert "card:hypocalcemia" in sections["Metabolic"]
+    assert "calc:bed_eqd2" in sections["Treatment"]
+
+
+@pytest.mark.parametrize(("route", "parsed"), [
+    ("/", ("/", None)), ("/card/hypocalcemia", ("/", "card:hypocalcemia")),
+    ("/calc/sins", ("/calculators", "calc:sins")), ("/settings", ("/settings", None)),
+    ("/calculators/", ("/calculators", None)), ("/nonsense", ("/", None)),
+    ("/card/../../etc", ("/", None)),
+])
+def test_parse_route(route: str, parsed: tuple[str, str | None]) -> None:
+    assert parse_route(route) == parsed
+
+
+def test_builders(kb: KnowledgeBase) -> None:
+    assert evidence_badge("confirmed", False) is None
+    badge = evidence_badge("unverified", False)
+    assert isinstance(badge, ft.Container)
+    hypo = kb.cards["hypocalcemia"]
+    unverified = next(d for s in hypo.sections for d in s.doses if d.evidence == "unverified")
+    box = dose_box(unverified, dark=True)
+    texts = [c.value for c in box.content.controls if isinstance(c, ft.Text)]
+    assert f"{unverified.amount} {unverified.unit}" in texts
+    row = note_row(hypo.sections[0].steps[0], False)
+    assert isinstance(row, ft.Row)
+
+
+def test_result_figures(kb: KnowledgeBase) -> None:
+    r = kb.calculators["bed_eqd2"].run({"total_dose_gy": 8, "fractions": 1, "alpha_beta_gy": 3})
+    assert result_figures(r) == [("Dose per fraction", "8 Gy"), ("BED", "29.33 Gy"),
+                                 ("EQD2", "17.6 Gy")]
+    crcl = kb.calculators["crcl_zoledronic"].run(
+        {"age_years": 80, "weight_kg": 36, "sex": "male", "creatinine": 1})
+    assert dict(result_figures(crcl))["Zoledronic acid"].startswith("3 mg")
+
+
+def test_themes_build_with_scaled_text() -> None:
+    from mobile_app.ui.theme import dark_theme, light_theme
+
+    assert light_theme(2.0).text_theme.body_medium.size == 28
+    assert dark_theme(1.0).text_theme.title_large.size == 22
