@@ -47,7 +47,8 @@ def knowledge_base() -> KnowledgeBase:
 
 def data_dir() -> Path:
     """Where the user store lives: ``BONEMETS_DATA_DIR``, else Flet's app storage, else
-    ``./storage``."""
+    ``./storage``.
+    """
     for var in ("BONEMETS_DATA_DIR", "FLET_APP_STORAGE_DATA"):
         if os.environ.get(var):
             return Path(os.environ[var])
@@ -109,6 +110,12 @@ def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
     section, detail = parse_route(route)
     if detail is None and section != last_section:
         set_last_section(section)
+
+    def record_recent() -> None:
+        if detail is not None and state.exists(detail):
+            state.opened(detail)
+
+    ft.use_effect(record_recent, [detail])
 
     def go(path: str) -> Callable[[Any], Any]:
         async def handler(_: Any) -> None:
@@ -173,7 +180,8 @@ def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
 
 async def _open_store(page: ft.Page) -> Store:
     """A store private to this browser: a random client id kept in the browser's storage
-    keys one TinyDB file (no identifiers of the user or patient are involved)."""
+    keys one TinyDB file (no identifiers of the user or patient are involved).
+    """
     try:
         prefs = ft.SharedPreferences()
         cid = await prefs.get(CLIENT_ID_KEY)

@@ -279,7 +279,7 @@ class Store:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         storage = AtomicJSONStorage(target)
-        for stale in []:
+        for stale in storage.remove_stale_temp_files():
             _log.info("Removed temporary file left by an interrupted write: %s", stale)
         recovered_from: Path | None = None
         try:

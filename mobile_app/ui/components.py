@@ -14,7 +14,9 @@ from mobile_app.knowledge.text import EVIDENCE_LABEL
 from mobile_app.ui.theme import evidence_color, severity_color
 
 __all__ = [
+    "back_button",
     "dose_box",
+    "favourite_button",
     "evidence_badge",
     "heading",
     "note_row",
@@ -64,7 +66,7 @@ def note_row(note: Note, dark: bool, icon: ft.IconData = ft.Icons.CHEVRON_RIGHT,
              tone: str | None = None) -> ft.Control:
     """One statement, with its evidence badge."""
     color = severity_color(tone, dark) if tone else None
-    parts: list[ft.Control] = [ft.Text(note.text, color=color, selectable=True)]
+    parts: list[ft.Control] = [ft.Text(note.text, color=color)]
     badge = evidence_badge(note.evidence, dark)
     if badge is not None:
         parts.append(badge)
@@ -80,7 +82,7 @@ def dose_box(dose: Dose, dark: bool) -> ft.Control:
     lines: list[ft.Control] = [
         ft.Text(dose.drug, weight=ft.FontWeight.BOLD),
         ft.Text(f"{dose.amount} {dose.unit}", theme_style=ft.TextThemeStyle.TITLE_LARGE,
-                weight=ft.FontWeight.BOLD, selectable=True),
+                weight=ft.FontWeight.BOLD),
     ]
     detail = " · ".join(p for p in (dose.route, dose.frequency) if p)
     if detail:
@@ -99,13 +101,13 @@ def dose_box(dose: Dose, dark: bool) -> ft.Control:
 def sources_block(kb: KnowledgeBase, ref_ids: Sequence[str], title: str = "Sources"
                   ) -> ft.Control:
     """An expandable list of full citations."""
-    items = []
+    items: list[ft.Control] = []
     for ref in kb.cite(list(ref_ids)):
         extra = " · ".join(x for x in (
             f"PMID {ref.pmid}" if ref.pmid else "", f"doi:{ref.doi}" if ref.doi else "",
             ref.url or "") if x)
         items.append(ft.Text(f"• {ref.citation}" + (f" ({extra})" if extra else ""),
-                             selectable=True, theme_style=ft.TextThemeStyle.BODY_SMALL))
+                             theme_style=ft.TextThemeStyle.BODY_SMALL))
     return ft.ExpansionTile(
         title=ft.Text(f"{title} ({len(items)})"),
         leading=ft.Icon(ft.Icons.MENU_BOOK_OUTLINED),
@@ -130,3 +132,21 @@ def tappable_tile(title: str, subtitle: str, icon: ft.IconData, on_click: Handle
         leading=ft.Icon(icon), trailing=trailing, on_click=on_click, key=key,
         min_height=56,
     )
+
+
+def favourite_button(is_favourite: bool, on_click: Handler) -> ft.Control:
+    """The star toggle, labelled for screen readers (and browser tests)."""
+    label = "Remove from favourites" if is_favourite else "Add to favourites"
+    return ft.Semantics(
+        label=label, button=True, toggled=is_favourite,
+        content=ft.IconButton(
+            ft.Icons.STAR if is_favourite else ft.Icons.STAR_BORDER, key="favourite",
+            tooltip=label, on_click=on_click,
+            icon_color=ft.Colors.AMBER_700 if is_favourite else None),
+    )
+
+
+def back_button(on_click: Handler) -> ft.Control:
+    """A labelled back button (phone layout)."""
+    return ft.Semantics(label="Back", button=True, content=ft.IconButton(
+        ft.Icons.ARROW_BACK, tooltip="Back", on_click=on_click, key="back"))

@@ -145,7 +145,8 @@ def default_units(form: list[Field], preference: Literal["conventional", "si"]) 
 
 def parse_number(text: str) -> float | int | str | None:
     """Parse what a user typed: '' → None; '7,5' → 7.5 (decimal comma); junk stays a string
-    so the calculator reports it with the field's range."""
+    so the calculator reports it with the field's range.
+    """
     t = text.strip().replace(" ", "").replace("\u2009", "")
     if not t:
         return None

@@ -1,5 +1,6 @@
 """Calculator view: a form generated from the input model, the live result with its category
-colour, interpretation, next steps, breakdown and sources, and "copy result"."""
+colour, interpretation, next steps, breakdown and sources, and "copy result".
+"""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from mobile_app.domain.scoring import ScoreResult
 from mobile_app.domain.units import display_unit
 from mobile_app.knowledge.text import value_text
 from mobile_app.ui.components import (
+    back_button,
     evidence_badge,
+    favourite_button,
     heading,
     note_row,
     sources_block,
@@ -74,7 +77,7 @@ def _extra_tables(result: Result) -> list[ft.Control]:
     def table(cols: list[str], rows: list[list[str]], highlight: int | None = None
               ) -> ft.Control:
         return ft.Row([ft.DataTable(
-            columns=[ft.DataColumn(ft.Text(c, weight=ft.FontWeight.BOLD)) for c in cols],
+            columns=[ft.DataColumn(label=ft.Text(c, weight=ft.FontWeight.BOLD)) for c in cols],
             rows=[ft.DataRow(cells=[ft.DataCell(ft.Text(v)) for v in r],
                              selected=i == highlight) for i, r in enumerate(rows)],
             column_spacing=16, heading_row_height=40, data_row_min_height=40)],
@@ -170,10 +173,12 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
         cs.set_value(name, e.control.value or "")
 
     unit_text = display_unit(str(cs.values.get(f.unit_field, ""))) if f.unit_field else f.unit
+    label = f.label + (f" ({f.unit})" if f.unit else "")
     text = ft.TextField(
-        label=f"{f.label}{' (optional)' if not f.required else ''}",
+        label=f"{label}{' (optional)' if not f.required else ''}",
         value=value if isinstance(value, str) else ("" if value is None else str(value)),
-        on_change=on_text, key=key, error=err, suffix=unit_text or None,
+        on_change=on_text, key=key, error=err,
+        suffix=unit_text if f.unit_field else None,
         keyboard_type=ft.KeyboardType.TEXT if f.kind == "text" else ft.KeyboardType.NUMBER,
         hint_text=f.help or None, expand=True, helper=None,
     )
@@ -189,7 +194,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
         segments=[ft.Segment(value=c.value, label=ft.Text(c.label)) for c in unit_field.choices],
         selected=[str(cs.values.get(f.unit_field))], on_change=on_unit,
         show_selected_icon=False, key=f"calc-{cs.calc.id}-{f.unit_field}")
-    return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START, wrap=True)
+    return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START)
 
 
 def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
@@ -212,11 +217,11 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
     ]
     for label, value in result_figures(r):
         rows.append(ft.Row([ft.Text(label, expand=True),
-                            ft.Text(value, weight=ft.FontWeight.BOLD, selectable=True,
+                            ft.Text(value, weight=ft.FontWeight.BOLD,
                                     theme_style=ft.TextThemeStyle.TITLE_MEDIUM,
                                     text_align=ft.TextAlign.RIGHT)],
                            key=f"calc-figure-{label}"))
-    rows.append(ft.Text(r.interpretation, selectable=True, key="calc-interpretation"))
+    rows.append(ft.Text(r.interpretation, key="calc-interpretation"))
     badge = evidence_badge(r.evidence, dark)
     if badge is not None:
         rows.append(badge)
@@ -228,13 +233,13 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
         rows.extend(note_row(n, dark, ft.Icons.WARNING_AMBER, "warning") for n in r.warnings)
     rows.extend(_extra_tables(r))
     steps = [ft.Text(f"{s.label}: {value_text(s.value, s.unit, 4)}"
-                     + (f"   ({s.detail})" if s.detail else ""), selectable=True,
+                     + (f"   ({s.detail})" if s.detail else ""),
                      theme_style=ft.TextThemeStyle.BODY_SMALL) for s in r.steps]
     inputs = ", ".join(f"{k} = {value_text(v)}" for k, v in r.inputs.items() if v is not None)
     rows.append(ft.ExpansionTile(title=ft.Text("Inputs and calculation"),
                                  leading=ft.Icon(ft.Icons.FUNCTIONS),
                                  controls=[ft.Container(ft.Column(
-                                     [ft.Text(f"Inputs: {inputs}", selectable=True), *steps],
+                                     [ft.Text(f"Inputs: {inputs}"), *steps],
                                      spacing=4, tight=True), padding=12)]))
     rows.append(sources_block(state.kb, r.refs, "Source"))
     rows.append(ft.Row([ft.FilledButton("Copy result", icon=ft.Icons.CONTENT_COPY,
@@ -266,13 +271,9 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     fav = state.is_favourite(key)
     header: list[ft.Control] = []
     if back is not None:
-        header.append(ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=back,
-                                    key="back"))
+        header.append(back_button(back))
     header.append(ft.Container(heading(calc.title, "title_large"), expand=True))
-    header.append(ft.IconButton(
-        ft.Icons.STAR if fav else ft.Icons.STAR_BORDER, key="favourite",
-        tooltip="Remove from favourites" if fav else "Add to favourites", on_click=toggle,
-        icon_color=ft.Colors.AMBER_700 if fav else None))
+    header.append(favourite_button(fav, toggle))
     form: list[ft.Control] = []
     advanced: list[ft.Control] = []
     for f in cs.form:
@@ -283,7 +284,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))
     summary: list[ft.Control] = [ft.Text(calc.summary)]
-    badge = evidence_badge(calc.evidence, dark)
+    badge = evidence_badge(calc.evidence, dark) if calc.evidence == "unverified" else None
     if badge is not None:
         summary.append(badge)
     return ft.Column(

@@ -1,5 +1,6 @@
 """Card view: the protocol as steps with doses, warnings and pitfalls highlighted, linked
-calculators one tap away, sources, content version and review date."""
+calculators one tap away, sources, content version and review date.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import flet as ft
 
 from mobile_app.knowledge.models import Card
 from mobile_app.ui.components import (
+    back_button,
     dose_box,
     evidence_badge,
+    favourite_button,
     heading,
     note_row,
     sources_block,
@@ -25,7 +28,7 @@ __all__ = ["CardView", "card_body"]
 def card_body(state: AppState, card: Card, dark: bool,
               open_route: Callable[[str], Callable[[Any], Any]]) -> list[ft.Control]:
     """The controls of a card (a pure builder, used by :func:`CardView`)."""
-    out: list[ft.Control] = [ft.Text(card.summary, selectable=True)]
+    out: list[ft.Control] = [ft.Text(card.summary)]
     badge = evidence_badge(card.evidence, dark)
     if badge is not None:
         out.append(ft.Row([badge], wrap=True))
@@ -77,13 +80,9 @@ def CardView(state: AppState, card_id: str, dark: bool,
     fav = state.is_favourite(key)
     header: list[ft.Control] = []
     if back is not None:
-        header.append(ft.IconButton(ft.Icons.ARROW_BACK, tooltip="Back", on_click=back,
-                                    key="back"))
+        header.append(back_button(back))
     header.append(ft.Container(heading(card.title, "title_large"), expand=True))
-    header.append(ft.IconButton(
-        ft.Icons.STAR if fav else ft.Icons.STAR_BORDER, key="favourite",
-        tooltip="Remove from favourites" if fav else "Add to favourites", on_click=toggle,
-        icon_color=ft.Colors.AMBER_700 if fav else None))
+    header.append(favourite_button(fav, toggle))
     return ft.Column(
         [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER),
          *card_body(state, card, dark, open_route)],

@@ -42,7 +42,8 @@ def _tile(state: AppState, key: str, open_route: Open) -> ft.ListTile:
 
 def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
     """What the home list shows, as (heading, item keys): search hits while searching;
-    otherwise favourites, recents, then every group."""
+    otherwise favourites, recents, then every group.
+    """
     if state.query.strip():
         return [("Results", [item_key("card" if h.kind == "card" else "calc", h.id)
                              for h in state.hits])]
@@ -83,4 +84,5 @@ def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.C
             controls.append(ft.Text(f"No results for “{state.query}”. Check the spelling or "
                                     "try a drug, brand or symptom."))
         controls.extend(_tile(state, k, open_route) for k in keys)
-    return ft.Column(controls, spacing=2, scroll=ft.ScrollMode.AUTO, expand=True)
+    return ft.Column(controls, spacing=2, scroll=ft.ScrollMode.AUTO, expand=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
