@@ -138,15 +138,14 @@ def favourite_button(is_favourite: bool, on_click: Handler) -> ft.Control:
     """The star toggle, labelled for screen readers (and browser tests)."""
     label = "Remove from favourites" if is_favourite else "Add to favourites"
     return ft.Semantics(
-        label=label, button=True, toggled=is_favourite,
+        label=label, button=True,
         content=ft.IconButton(
             ft.Icons.STAR if is_favourite else ft.Icons.STAR_BORDER, key="favourite",
-            tooltip=label, on_click=on_click,
-            icon_color=ft.Colors.AMBER_700 if is_favourite else None),
+            on_click=on_click, icon_color=ft.Colors.AMBER_700 if is_favourite else None),
     )
 
 
 def back_button(on_click: Handler) -> ft.Control:
     """A labelled back button (phone layout)."""
     return ft.Semantics(label="Back", button=True, content=ft.IconButton(
-        ft.Icons.ARROW_BACK, tooltip="Back", on_click=on_click, key="back"))
+        ft.Icons.ARROW_BACK, on_click=on_click, key="back"))
