@@ -249,6 +249,70 @@ def _phrase_factor(query: str, padded: str, bonus: tuple[float, float, float]) -
     return 1.0
 
 
+class _Analyzer:
+    """Turns document fields into term frequencies during one build.
+
+    Each distinct raw chunk is analysed once; plain words are counted in C by ``Counter``.
+    """
+
+    def __init__(self, phrase_starts: dict[str, tuple[tuple[str, ...], ...]]) -> None:
+        self._starts = phrase_starts
+        self._plain: set[str] = set()
+        """Raw chunks that are a single plain word (their own only term)."""
+        self._compound: dict[str, tuple[str, tuple[str, ...]]] = {}
+        """Other raw chunks → (key, terms); key "" for chunks without letters or digits."""
+
+    def _key(self, raw: str) -> str:
+        return raw if raw in self._plain else self._compound[raw][0]
+
+    def field(self, segments: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Term frequencies (phrase terms included) and length in chunks of one field.
+
+        Args:
+            segments: The field's texts; phrases never span two segments (two keywords).
+
+        Returns:
+            Term frequencies and the number of chunks.
+        """
+        tf: dict[str, int] = {}
+        length = 0
+        for text in segments:
+            raw = _HARD.split(_normalize(text))
+            counts = Counter(raw)
+            length += len(raw)
+            extra: list[tuple[str, int]] = []
+            needs_keys = False
+            for chunk in sorted(counts.keys() - self._plain):
+                info = self._compound.get(chunk)
+                if info is None:
+                    if chunk.isalnum() and (chunk.isalpha() or chunk.isdigit()):
+                        self._plain.add(chunk)
+                        continue
+                    info = self._compound[chunk] = _chunk_terms(chunk)
+                count = counts.pop(chunk)
+                key, terms = info
+                if not key:
+                    length -= count
+                    continue
+                needs_keys = needs_keys or key in self._starts
+                extra.extend((term, count) for term in terms)
+            if tf:
+                for term, count in counts.items():
+                    tf[term] = tf.get(term, 0) + count
+            else:
+                tf = dict(counts)
+            for term, count in extra:
+                tf[term] = tf.get(term, 0) + count
+            if self._starts and (needs_keys or not self._starts.keys().isdisjoint(counts)):
+                keys = [k for k in map(self._key, raw) if k]
+                for i, key in enumerate(keys):
+                    for phrase in self._starts.get(key, ()):
+                        if tuple(keys[i : i + len(phrase)]) == phrase:
+                            term = " ".join(phrase)
+                            tf[term] = tf.get(term, 0) + 1
+        return tf, length
+
+
 class _Slot(NamedTuple):
     """One query unit: a word, a compound ("ra-223") or a synonym phrase ("hungry bone")."""
 
@@ -343,84 +407,55 @@ class SearchIndex:
             first: tuple(sorted(ps, key=lambda p: (-len(p), p))) for first, ps in phrases.items()
         }
 
-    def _field_terms(
-        self, segments: Iterable[str], cache: dict[str, tuple[str, tuple[str, ...]]]
-    ) -> tuple[dict[str, int], int]:
-        """Term frequencies of one field (phrase terms included) and its length in chunks.
-
-        Phrases never span two segments (two keywords). Each distinct raw chunk is analysed once
-        per build (``cache``), so the cost per occurrence is a counter update.
-        """
-        tf: dict[str, int] = {}
-        length = 0
-        starts = self._phrase_starts
-        for text in segments:
-            raw = _HARD.split(_normalize(text))
-            has_phrase_start = False
-            for chunk, count in Counter(raw).items():
-                info = cache.get(chunk)
-                if info is None:
-                    info = cache[chunk] = _chunk_terms(chunk)
-                key, terms = info
-                if not key:
-                    continue
-                length += count
-                for term in terms:
-                    tf[term] = tf.get(term, 0) + count
-                if key in starts:
-                    has_phrase_start = True
-            if has_phrase_start:
-                keys = [k for k in (cache[chunk][0] for chunk in raw) if k]
-                for i, key in enumerate(keys):
-                    for phrase in starts.get(key, ()):
-                        if tuple(keys[i : i + len(phrase)]) == phrase:
-                            term = " ".join(phrase)
-                            tf[term] = tf.get(term, 0) + 1
-        return tf, length
-
     def _build_postings(self) -> None:
-        cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+        analyzer = _Analyzer(self._phrase_starts)
         fields: list[tuple[tuple[dict[str, int], int], ...]] = []
-        df: dict[str, int] = {}
+        df: Counter[str] = Counter()
         totals = [0, 0, 0, 0]
         for doc in self._docs:
             per_field: tuple[tuple[dict[str, int], int], ...] = (
-                self._field_terms((doc.title,), cache),
-                self._field_terms(doc.keywords, cache),
-                self._field_terms((doc.summary,), cache),
-                self._field_terms((doc.body,), cache),
+                analyzer.field((doc.title,)),
+                analyzer.field(doc.keywords),
+                analyzer.field((doc.summary,)),
+                analyzer.field((doc.body,)),
             )
             fields.append(per_field)
-            terms: set[str] = set()
-            for f, (tf, length) in enumerate(per_field):
+            for f, (_, length) in enumerate(per_field):
                 totals[f] += length
-                terms.update(tf)
-            for term in terms:
-                df[term] = df.get(term, 0) + 1
+            df.update(set(per_field[0][0]).union(*(tf for tf, _ in per_field[1:])))
         n = len(self._docs)
         avgs = [t / n if n else 0.0 for t in totals]
         self._idf: dict[str, float] = {
             t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()
         }
-        postings: dict[str, tuple[array[int], array[float]]] = {}
+        flat: dict[str, list[float]] = {}  # term → [doc_no, weight, doc_no, weight, ...]
         for doc_no, per_field in enumerate(fields):
             weights: dict[str, float] = {}
-            for f, (tf, length) in enumerate(per_field):
+            for f in (3, 2, 1, 0):  # body first: it has the most terms
+                tf, length = per_field[f]
                 if not tf:
                     continue
                 # BM25 saturation with length normalisation, times the field weight.
                 b = _FIELD_B[f]
                 denom = _K1 * (1.0 - b + b * length / avgs[f])
                 num = _FIELD_WEIGHTS[f] * (_K1 + 1.0)
-                for term, count in tf.items():
-                    weights[term] = weights.get(term, 0.0) + num * count / (count + denom)
+                if weights:
+                    for term, count in tf.items():
+                        weights[term] = weights.get(term, 0.0) + num * count / (count + denom)
+                else:
+                    weights = {term: num * count / (count + denom) for term, count in tf.items()}
             for term, w in weights.items():
-                entry = postings.get(term)
+                entry = flat.get(term)
                 if entry is None:
-                    entry = postings[term] = (array("i"), array("d"))
-                entry[0].append(doc_no)
-                entry[1].append(w)
-        self._postings: dict[str, tuple[array[int], array[float]]] = postings
+                    flat[term] = [doc_no, w]
+                else:
+                    entry.append(doc_no)
+                    entry.append(w)
+        del fields
+        self._postings: dict[str, tuple[array[int], array[float]]] = {
+            term: (array("i", map(int, entry[0::2])), array("d", entry[1::2]))
+            for term, entry in flat.items()
+        }
         """term → (document numbers ascending, weights without idf)."""
         self._titles_padded: list[str] = [f" {_phrase_text(d.title)} " for d in self._docs]
         self._keywords_padded: list[tuple[str, ...]] = [

@@ -130,7 +130,8 @@ def _extra_tables(result: Result) -> list[ft.Control]:
     return []
 
 
-def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
+def _field_control(cs: CalculatorState, f: Field, dark: bool, initial: dict[str, Any]
+                   ) -> ft.Control:
     err = cs.error_for(f.name)
     value = cs.values.get(f.name)
     key = f"calc-{cs.calc.id}-{f.name}"
@@ -174,9 +175,12 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
 
     unit_text = display_unit(str(cs.values.get(f.unit_field, ""))) if f.unit_field else f.unit
     label = f.label + (f" ({f.unit})" if f.unit else "")
+    # Uncontrolled: the text is only set when the view mounts, so a re-render triggered by
+    # one keystroke can never overwrite what is being typed in another field.
+    start = initial.get(f.name)
     text = ft.TextField(
         label=f"{label}{' (optional)' if not f.required else ''}",
-        value=value if isinstance(value, str) else ("" if value is None else str(value)),
+        value=start if isinstance(start, str) else ("" if start is None else str(start)),
         on_change=on_text, key=key, error=err,
         suffix=unit_text if f.unit_field else None,
         keyboard_type=ft.KeyboardType.TEXT if f.kind == "text" else ft.KeyboardType.NUMBER,
@@ -268,6 +272,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
             await copy_text(result_text(cs.result, state.kb))
             state.notify("Result copied: inputs, result, units, source, content version")
 
+    initial: dict[str, Any] = ft.use_memo(lambda: dict(cs.values), [calc.id])
     fav = state.is_favourite(key)
     header: list[ft.Control] = []
     if back is not None:
@@ -279,7 +284,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     for f in cs.form:
         if f.kind == "unit":
             continue
-        (advanced if f.advanced else form).append(_field_control(cs, f, dark))
+        (advanced if f.advanced else form).append(_field_control(cs, f, dark, initial))
     if advanced:
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))

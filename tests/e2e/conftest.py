@@ -1,0 +1,145 @@
+"""Browser end-to-end fixtures: the real app on 127.0.0.1 and Debian's Chromium via Playwright.
+
+The app is started by the fixture (a free port, a throwaway data directory). Every request that
+leaves 127.0.0.1 is aborted and recorded, so the tests also prove the app needs no network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 1024, "height": 1366}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start `mobile-app run` on a free port; stop it after the session."""
+    port = _free_port()
+    data = tmp_path_factory.mktemp("data")
+    log = open(tmp_path_factory.mktemp("log") / "app.log", "w+b")  # noqa: SIM115
+    env = {**os.environ, "BONEMETS_DATA_DIR": str(data), "FLET_WEB_NO_CDN": "true"}
+    proc = subprocess.Popen([sys.executable, "-m", "mobile_app", "run", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"app did not start:\n{log.read().decode(errors='replace')}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run scripts/install-chromium.sh (scripts/test.sh does)")
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    yield b
+    b.close()
+
+
+class Offsite:
+    """Requests that tried to leave 127.0.0.1 (all aborted)."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+
+def new_context(browser: Browser, viewport: str, offsite: Offsite,
+                **kwargs: Any) -> BrowserContext:
+    """A browser context that aborts and records every non-loopback request."""
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], **kwargs)
+
+    def guard(route: Any) -> None:
+        host = urlparse(route.request.url).hostname or ""
+        if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            offsite.urls.append(route.request.url)
+            route.abort()
+
+    ctx.route("**/*", guard)
+    return ctx
+
+
+def open_app(page: Page, url: str) -> float:
+    """Load a URL, wait for Flutter's first frame and switch on the semantics tree.
+
+    Returns seconds to the first frame.
+    """
+    t0 = time.monotonic()
+    page.goto(url)
+    page.wait_for_selector("#loading", state="detached", timeout=90_000)
+    elapsed = time.monotonic() - t0
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    page.wait_for_selector("flt-semantics", state="attached", timeout=30_000)
+    return elapsed
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a screenshot under build/screenshots/ (after the canvas catches up)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(800)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def page(browser: Browser, viewport: str) -> Iterator[tuple[Page, Offsite]]:
+    offsite = Offsite()
+    ctx = new_context(browser, viewport, offsite)
+    pg = ctx.new_page()
+    yield pg, offsite
+    ctx.close()
+    # Only the Rive runtime script of the bundled Flutter client may try to leave; the app
+    # must work with it blocked (it is aborted above).
+    assert all("rive" in u for u in offsite.urls), offsite.urls
