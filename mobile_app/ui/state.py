@@ -5,6 +5,7 @@ them. Views render these; tests call the methods directly with no page or client
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ __all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
 log = logging.getLogger(__name__)
 
 PHONE_MAX_WIDTH = 840
+_FORM_LOCK = threading.Lock()
+"""Serialises form updates: Flet may run synchronous handlers on several threads."""
 
 
 def item_key(kind: Literal["card", "calc"], item_id: str) -> str:
@@ -140,14 +143,15 @@ class CalculatorState:
 
     def set_value(self, name: str, value: Any) -> None:
         """Set one input (text as typed, a choice id, a unit or a bool) and recompute."""
-        values = {**self.values, name: value}
-        # SINS: a spine level decides the location, and picking a location clears the level.
-        if name == "level":
-            values.pop("location", None)
-        elif name == "location":
-            values.pop("level", None)
-        self.values = values
-        self.recompute()
+        with _FORM_LOCK:
+            values = {**self.values, name: value}
+            # SINS: a spine level decides the location; picking a location clears the level.
+            if name == "level":
+                values.pop("location", None)
+            elif name == "location":
+                values.pop("level", None)
+            self.values = values
+            self.recompute()
 
     def raw_input(self) -> dict[str, Any]:
         """The calculator's raw input built from the form values."""

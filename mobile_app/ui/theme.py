@@ -27,7 +27,8 @@ SEVERITY_COLORS = {
 
 
 def _text_theme(scale: float) -> ft.TextTheme:
-    return ft.TextTheme(**{k: ft.TextStyle(size=round(v * scale, 1))
+    # Sizes only would leave the colour unset (black in dark mode): use the surface role.
+    return ft.TextTheme(**{k: ft.TextStyle(size=round(v * scale, 1), color=ft.Colors.ON_SURFACE)
                            for k, v in _TYPE_SCALE.items()})
 
 

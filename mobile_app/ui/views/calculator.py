@@ -130,8 +130,9 @@ def _extra_tables(result: Result) -> list[ft.Control]:
     return []
 
 
-def _field_control(cs: CalculatorState, f: Field, dark: bool, initial: dict[str, Any]
-                   ) -> ft.Control:
+def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
+    # Handlers are async so they run one at a time on the event loop: two fields typed in
+    # quick succession can never race each other (sync handlers run in a thread pool).
     err = cs.error_for(f.name)
     value = cs.values.get(f.name)
     key = f"calc-{cs.calc.id}-{f.name}"
@@ -140,7 +141,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, initial: dict[str,
         if f.name == "location" and cs.result is not None and "level" in cs.values:
             selected = cs.result.inputs.get("location")
 
-        def on_choice(e: ft.Event[ft.RadioGroup], name: str = f.name) -> None:
+        async def on_choice(e: ft.Event[ft.RadioGroup], name: str = f.name) -> None:
             cs.set_value(name, e.control.value)
 
         radios: list[ft.Control] = []
@@ -162,7 +163,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, initial: dict[str,
             parts.append(ft.Text(err, color=severity_color("danger", dark)))
         return ft.Column(parts, spacing=2, tight=True)
     if f.kind == "switch":
-        def on_switch(e: ft.Event[ft.Switch], name: str = f.name) -> None:
+        async def on_switch(e: ft.Event[ft.Switch], name: str = f.name) -> None:
             cs.set_value(name, bool(e.control.value))
 
         return ft.Column([ft.Switch(label=f.label, value=bool(value), on_change=on_switch,
@@ -170,27 +171,24 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, initial: dict[str,
                           ft.Text(f.help, theme_style=ft.TextThemeStyle.BODY_SMALL)],
                          spacing=0, tight=True)
 
-    def on_text(e: ft.Event[ft.TextField], name: str = f.name) -> None:
+    async def on_text(e: ft.Event[ft.TextField], name: str = f.name) -> None:
         cs.set_value(name, e.control.value or "")
 
     unit_text = display_unit(str(cs.values.get(f.unit_field, ""))) if f.unit_field else f.unit
     label = f.label + (f" ({f.unit})" if f.unit else "")
-    # Uncontrolled: the text is only set when the view mounts, so a re-render triggered by
-    # one keystroke can never overwrite what is being typed in another field.
-    start = initial.get(f.name)
     text = ft.TextField(
         label=f"{label}{' (optional)' if not f.required else ''}",
-        value=start if isinstance(start, str) else ("" if start is None else str(start)),
+        value=value if isinstance(value, str) else ("" if value is None else str(value)),
         on_change=on_text, key=key, error=err,
         suffix=unit_text if f.unit_field else None,
         keyboard_type=ft.KeyboardType.TEXT if f.kind == "text" else ft.KeyboardType.NUMBER,
-        hint_text=f.help or None, expand=True, helper=None,
+        hint_text=f.help or None, expand=True, error_max_lines=4,
     )
     if not f.unit_field:
         return text
     unit_field = cs.field(f.unit_field)
 
-    def on_unit(e: ft.Event[ft.SegmentedButton], name: str = f.unit_field) -> None:
+    async def on_unit(e: ft.Event[ft.SegmentedButton], name: str = f.unit_field) -> None:
         if e.control.selected:
             cs.set_value(name, e.control.selected[0])
 
@@ -272,7 +270,6 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
             await copy_text(result_text(cs.result, state.kb))
             state.notify("Result copied: inputs, result, units, source, content version")
 
-    initial: dict[str, Any] = ft.use_memo(lambda: dict(cs.values), [calc.id])
     fav = state.is_favourite(key)
     header: list[ft.Control] = []
     if back is not None:
@@ -284,7 +281,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     for f in cs.form:
         if f.kind == "unit":
             continue
-        (advanced if f.advanced else form).append(_field_control(cs, f, dark, initial))
+        (advanced if f.advanced else form).append(_field_control(cs, f, dark))
     if advanced:
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))

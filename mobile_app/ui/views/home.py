@@ -65,7 +65,7 @@ def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
 def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.Control:
     """The home list (``only="calc"`` lists calculators only)."""
 
-    def on_search(e: ft.Event[ft.TextField]) -> None:
+    async def on_search(e: ft.Event[ft.TextField]) -> None:
         state.search(e.control.value or "")
 
     search = ft.TextField(
