@@ -290,7 +290,29 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     if badge is not None:
         summary.append(badge)
     return ft.Column(
-        [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER), *summary,
-         ft.Column(form, spacing=14, tight=True),
-         _result_panel(state, cs, dark, copy)],
-        spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)
+        [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+         _sticky_summary(cs, dark),
+         ft.Column([*summary, ft.Column(form, spacing=14, tight=True),
+                    _result_panel(state, cs, dark, copy)],
+                   spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
+        spacing=8, expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def _sticky_summary(cs: CalculatorState, dark: bool) -> ft.Control:
+    """The result in one line, always in view above the form (the full result is below)."""
+    r = cs.result
+    if r is None:
+        text = ("Fill in: " + ", ".join(cs.missing)) if cs.missing else "Check the inputs"
+        return ft.Container(ft.Text(text, italic=True, max_lines=2,
+                                    overflow=ft.TextOverflow.ELLIPSIS),
+                            padding=ft.Padding.symmetric(horizontal=12, vertical=8),
+                            border_radius=8, bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+                            key="calc-summary")
+    figures = result_figures(r)
+    headline = " · ".join(v for _, v in figures[:2])
+    fg = ft.Colors.BLACK if dark else ft.Colors.WHITE
+    return ft.Container(
+        ft.Column([ft.Text(r.category_label, color=fg, weight=ft.FontWeight.BOLD),
+                   ft.Text(headline, color=fg)], spacing=0, tight=True),
+        padding=ft.Padding.symmetric(horizontal=12, vertical=8), border_radius=8,
+        bgcolor=severity_color(r.severity, dark), key="calc-summary")

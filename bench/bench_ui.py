@@ -1,0 +1,130 @@
+"""Benchmark: app start to first card visible in Chromium, and tap to calculator result.
+
+For each run a fresh server process is spawned (clock starts at spawn) and a fresh browser
+context loads the home page; "first card visible" is when the first card tile is in the
+semantics tree. Then, on the SINS calculator, each tap on a different answer is timed until
+the new score is in the semantics tree (polled on every animation frame).
+
+Targets (issue #3): first card < 2.5 s on this machine; result update < 150 ms.
+
+Usage: .venv/bin/python bench/bench_ui.py [--runs 5] [--taps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HAS_TEXT = """(t) => [...document.querySelectorAll('flt-semantics')].some(e =>
+  (e.textContent || '').includes(t) || (e.getAttribute('aria-label') || '').includes(t))"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("server exited") from None
+            time.sleep(0.02)
+
+
+def enable_semantics(page: Page) -> None:
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    page.wait_for_selector("flt-semantics", state="attached")
+
+
+def pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, round(q * (len(v) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--taps", type=int, default=20)
+    args = parser.parse_args()
+    first_card: list[float] = []
+    http_up: list[float] = []
+    taps: list[float] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                    args=ARGS)
+        for run in range(args.runs):
+            port = free_port()
+            env = {**os.environ, "BONEMETS_DATA_DIR": f"/tmp/bench-ui-{os.getpid()}-{run}"}
+            t0 = time.monotonic()
+            proc = subprocess.Popen([sys.executable, "-m", "mobile_app", "run", "--port",
+                                     str(port)], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                url = f"http://127.0.0.1:{port}"
+                wait_http(url, proc)
+                http_up.append(time.monotonic() - t0)
+                ctx = browser.new_context(viewport={"width": 390, "height": 844})
+                page = ctx.new_page()
+                page.goto(url)
+                page.wait_for_selector("#loading", state="detached", timeout=60_000)
+                enable_semantics(page)
+                page.wait_for_function(HAS_TEXT, arg="Hypercalcaemia", polling="raf",
+                                       timeout=60_000)
+                first_card.append(time.monotonic() - t0)
+                if run == 0:
+                    page.goto(f"{url}/calc/sins")
+                    page.wait_for_selector("#loading", state="detached", timeout=60_000)
+                    enable_semantics(page)
+                    for name in ("Junctional · 3 pts", "Mechanical pain · 3 pts",
+                                 "Lytic · 2 pts", "Normal alignment · 0 pts",
+                                 "None of the above · 0 pts"):
+                        page.get_by_role("radio", name=name).first.click()
+                    page.get_by_role("radio", name="None of the above · 0 pts").last.click()
+                    page.wait_for_function(HAS_TEXT, arg="8 / 18", polling="raf")
+                    # Alternate the bone lesion answer: lytic (8) ↔ blastic (6).
+                    for i in range(args.taps):
+                        name, expect = (("Blastic · 0 pts", "6 / 18") if i % 2 == 0
+                                        else ("Lytic · 2 pts", "8 / 18"))
+                        radio = page.get_by_role("radio", name=name)
+                        radio.scroll_into_view_if_needed()
+                        t1 = time.monotonic()
+                        radio.click()
+                        page.wait_for_function(HAS_TEXT, arg=expect, polling="raf")
+                        taps.append((time.monotonic() - t1) * 1000)
+                ctx.close()
+            finally:
+                proc.terminate()
+                proc.wait(10)
+        browser.close()
+    print(f"{args.runs} cold starts (server spawn → first card tile in the semantics tree), "
+          f"{len(taps)} taps, phone viewport 390×844\n")
+    print("| measure | p50 | p95 | min | max |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| server HTTP up (s) | {statistics.median(http_up):.2f} | {pct(http_up, .95):.2f} | "
+          f"{min(http_up):.2f} | {max(http_up):.2f} |")
+    print(f"| first card visible (s) | {statistics.median(first_card):.2f} | "
+          f"{pct(first_card, .95):.2f} | {min(first_card):.2f} | {max(first_card):.2f} |")
+    print(f"| tap → new result (ms) | {statistics.median(taps):.0f} | {pct(taps, .95):.0f} | "
+          f"{min(taps):.0f} | {max(taps):.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
