@@ -77,8 +77,8 @@ def test_cards_card_and_search(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     assert "Sources:" in text and "Content v" in text and "last reviewed" in text
     assert main(["search", "zometa", "--json"]) == 0
-    hits = json.loads(capsys.readouterr().out)
-    assert hits[0]["id"] in ("bone_targeted_agents", "crcl_zoledronic")
+    top3 = [h["id"] for h in json.loads(capsys.readouterr().out)][:3]
+    assert "bone_targeted_agents" in top3 and "crcl_zoledronic" in top3
 
 
 def test_kb_validate_bundled_and_a_broken_copy(tmp_path: Path) -> None:
