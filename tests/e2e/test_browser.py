@@ -19,9 +19,24 @@ def seen(page: Page, text: str | re.Pattern[str], timeout: int = T) -> None:
 
 
 def fill(page: Page, name: str, value: str) -> None:
+    """Type into a field and make sure the app saw it.
+
+    Flutter web edits through one hidden <input> that moves with focus; when a re-render lands
+    between Playwright's click and fill, the keystrokes can go nowhere (no change event at all,
+    seen about 1 in 6 fast runs). A person types after focus settles; the test retries instead.
+    """
     box = page.get_by_role("textbox", name=name)
-    box.click()  # click before fill: fill alone is flaky on Flutter text fields
-    box.fill(value)
+    for _ in range(3):
+        box.click()  # click before fill: fill alone is flaky on Flutter text fields
+        box.fill(value)
+        try:
+            expect(box).to_have_value(value, timeout=3_000)
+            page.wait_for_timeout(300)
+            if box.input_value() == value:
+                return
+        except AssertionError:
+            continue
+    expect(box).to_have_value(value, timeout=1)
 
 
 def test_open_a_card(page: tuple[Page, Offsite], app_url: str, viewport: str) -> None:
