@@ -7,6 +7,7 @@ Tablet/desktop: navigation rail, list and detail side by side.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -41,8 +42,15 @@ SECTIONS = (
 
 @cache
 def knowledge_base() -> KnowledgeBase:
-    """The bundled knowledge base, loaded and validated once per process."""
-    return load_bundled()
+    """The bundled knowledge base, loaded, validated and indexed once per process.
+
+    The content lives as long as the process, so it is moved out of the garbage collector's
+    view (gc.freeze): later collections no longer rescan it on every user action.
+    """
+    kb = load_bundled()
+    kb.index  # noqa: B018  (build the search index before the first keystroke)
+    gc.freeze()
+    return kb
 
 
 def data_dir() -> Path:

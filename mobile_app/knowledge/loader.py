@@ -8,9 +8,11 @@ shipped inside the package with :mod:`importlib.resources`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -54,6 +56,23 @@ __all__ = [
 MANIFEST = "manifest.json"
 _DOCUMENT = TypeAdapter(Document)
 _MANIFEST = TypeAdapter(Manifest)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects.
+
+    Loading allocates hundreds of thousands of objects that all stay alive; generational
+    collections during the load only rescan them, which made load time grow faster than the
+    number of cards (×19 for ×10 cards, measured). Reference counting still frees garbage.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class KBValidationError(Exception):
@@ -116,7 +135,8 @@ class KnowledgeBase:
     @cached_property
     def index(self) -> SearchIndex:
         """Search index over cards and calculators (built on first use)."""
-        return SearchIndex.build(_search_docs(self), self.synonyms)
+        with _gc_paused():
+            return SearchIndex.build(_search_docs(self), self.synonyms)
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Ranked, typo-tolerant search across cards and calculators."""
@@ -192,6 +212,11 @@ def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True) -> Kn
     Raises:
         KBValidationError: Listing every problem found.
     """
+    with _gc_paused():
+        return _load_files(files, check_manifest=check_manifest)
+
+
+def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> KnowledgeBase:
     problems: list[str] = []
     if MANIFEST not in files:
         raise KBValidationError([f"{MANIFEST} is missing"])

@@ -29,6 +29,7 @@ How it works:
 from __future__ import annotations
 
 import heapq
+from itertools import combinations
 import math
 import re
 import unicodedata
@@ -185,20 +186,16 @@ def _chunk_terms(raw: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _deletes(word: str, depth: int) -> set[str]:
-    """``word`` and every string made by deleting up to ``depth`` characters (min length 3)."""
+    """``word`` and every string made by deleting up to ``depth`` (≤ 2) of its characters.
+
+    Variants shorter than three characters are left out: no query variant can be that short.
+    """
+    n = len(word)
     out = {word}
-    frontier = [word]
-    for _ in range(depth):
-        nxt: list[str] = []
-        for w in frontier:
-            if len(w) <= _MIN_VARIANT:
-                continue
-            for i in range(len(w)):
-                v = w[:i] + w[i + 1 :]
-                if v not in out:
-                    out.add(v)
-                    nxt.append(v)
-        frontier = nxt
+    if depth >= 1 and n > _MIN_VARIANT:
+        out.update([word[:i] + word[i + 1 :] for i in range(n)])
+    if depth >= 2 and n > _MIN_VARIANT + 1:
+        out.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i, j in combinations(range(n), 2)])
     return out
 
 
@@ -491,19 +488,22 @@ class SearchIndex:
             p: tuple(heapq.nsmallest(_PREFIX_CAP[len(p)], terms, key=self._prefix_rank.__getitem__))
             for p, terms in short.items()
         }
-        deletion_index: dict[str, list[int]] = {}
+        # Deletion neighbourhoods of the first _PREFIX_LEN characters → term numbers (an int for
+        # the usual single term, a list when several terms share a variant: saves memory).
+        deletion_index: dict[str, int | list[int]] = {}
         for term_no, term in enumerate(self._vocab):
             size = len(term)
             if size < _MIN_VARIANT or size > _MAX_FUZZY_LEN + 2:
                 continue
-            depth = 2 if size >= 6 else 1
-            for variant in _deletes(term[:_PREFIX_LEN], depth):
-                bucket = deletion_index.get(variant)
-                if bucket is None:
-                    deletion_index[variant] = [term_no]
+            for variant in _deletes(term[:_PREFIX_LEN], 2 if size >= 6 else 1):
+                bucket = deletion_index.setdefault(variant, term_no)
+                if bucket == term_no:
+                    continue
+                if isinstance(bucket, int):
+                    deletion_index[variant] = [bucket, term_no]
                 else:
                     bucket.append(term_no)
-        self._deletion_index: dict[str, list[int]] = deletion_index
+        self._deletion_index: dict[str, int | list[int]] = deletion_index
 
     # ----------------------------------------------------------------- expand
 
@@ -530,7 +530,9 @@ class SearchIndex:
         candidates: set[int] = set()
         for variant in _deletes(token[:_PREFIX_LEN], limit):
             bucket = self._deletion_index.get(variant)
-            if bucket is not None:
+            if isinstance(bucket, int):
+                candidates.add(bucket)
+            elif bucket is not None:
                 candidates.update(bucket)
         out: dict[str, int] = {}
         for term_no in candidates:
