@@ -29,7 +29,6 @@ How it works:
 from __future__ import annotations
 
 import heapq
-from itertools import combinations
 import math
 import re
 import unicodedata
@@ -38,6 +37,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Literal, NamedTuple
 
 __all__ = ["SearchDoc", "SearchHit", "SearchIndex"]
@@ -195,7 +195,8 @@ def _deletes(word: str, depth: int) -> set[str]:
     if depth >= 1 and n > _MIN_VARIANT:
         out.update([word[:i] + word[i + 1 :] for i in range(n)])
     if depth >= 2 and n > _MIN_VARIANT + 1:
-        out.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i, j in combinations(range(n), 2)])
+        pairs = combinations(range(n), 2)
+        out.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i, j in pairs])
     return out
 
 

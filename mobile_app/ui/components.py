@@ -11,10 +11,12 @@ from mobile_app.domain.models import Note
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.knowledge.models import Dose
 from mobile_app.knowledge.text import EVIDENCE_LABEL
+from mobile_app.ui.state import AppState
 from mobile_app.ui.theme import evidence_color, severity_color
 
 __all__ = [
     "back_button",
+    "detail_header",
     "dose_box",
     "favourite_button",
     "evidence_badge",
@@ -149,3 +151,16 @@ def back_button(on_click: Handler) -> ft.Control:
     """A labelled back button (phone layout)."""
     return ft.Semantics(label="Back", button=True, content=ft.IconButton(
         ft.Icons.ARROW_BACK, on_click=on_click, key="back"))
+
+
+def detail_header(state: AppState, key: str, title: str, back: Handler | None) -> ft.Control:
+    """Title row of a card or calculator: back (phone), title, favourite toggle."""
+
+    def toggle(_: Any) -> None:
+        now = state.toggle_favourite(key)
+        state.notify("Added to favourites" if now else "Removed from favourites")
+
+    row: list[ft.Control] = [] if back is None else [back_button(back)]
+    row.append(ft.Container(heading(title, "title_large"), expand=True))
+    row.append(favourite_button(state.is_favourite(key), toggle))
+    return ft.Row(row, vertical_alignment=ft.CrossAxisAlignment.CENTER)

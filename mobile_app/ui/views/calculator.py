@@ -19,9 +19,8 @@ from mobile_app.domain.scoring import ScoreResult
 from mobile_app.domain.units import display_unit
 from mobile_app.knowledge.text import value_text
 from mobile_app.ui.components import (
-    back_button,
+    detail_header,
     evidence_badge,
-    favourite_button,
     heading,
     note_row,
     sources_block,
@@ -261,21 +260,11 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     calc = cs.calc
     key = item_key("calc", calc.id)
 
-    def toggle(_: Any) -> None:
-        now = state.toggle_favourite(key)
-        state.notify("Added to favourites" if now else "Removed from favourites")
-
     async def copy(_: Any) -> None:
         if cs.result is not None:
             await copy_text(result_text(cs.result, state.kb))
             state.notify("Result copied: inputs, result, units, source, content version")
 
-    fav = state.is_favourite(key)
-    header: list[ft.Control] = []
-    if back is not None:
-        header.append(back_button(back))
-    header.append(ft.Container(heading(calc.title, "title_large"), expand=True))
-    header.append(favourite_button(fav, toggle))
     form: list[ft.Control] = []
     advanced: list[ft.Control] = []
     for f in cs.form:
@@ -290,7 +279,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     if badge is not None:
         summary.append(badge)
     return ft.Column(
-        [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        [detail_header(state, key, calc.title, back),
          _sticky_summary(cs, dark),
          ft.Column([*summary, ft.Column(form, spacing=14, tight=True),
                     _result_panel(state, cs, dark, copy)],

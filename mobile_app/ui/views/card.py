@@ -11,10 +11,9 @@ import flet as ft
 
 from mobile_app.knowledge.models import Card
 from mobile_app.ui.components import (
-    back_button,
+    detail_header,
     dose_box,
     evidence_badge,
-    favourite_button,
     heading,
     note_row,
     sources_block,
@@ -71,19 +70,7 @@ def CardView(state: AppState, card_id: str, dark: bool,
     card = state.kb.cards.get(card_id)
     if card is None:
         return ft.Text(f"Card “{card_id}” is not in content v{state.kb.version}.")
-    key = item_key("card", card.id)
-
-    def toggle(_: Any) -> None:
-        now = state.toggle_favourite(key)
-        state.notify("Added to favourites" if now else "Removed from favourites")
-
-    fav = state.is_favourite(key)
-    header: list[ft.Control] = []
-    if back is not None:
-        header.append(back_button(back))
-    header.append(ft.Container(heading(card.title, "title_large"), expand=True))
-    header.append(favourite_button(fav, toggle))
     return ft.Column(
-        [ft.Row(header, vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        [detail_header(state, item_key("card", card.id), card.title, back),
          *card_body(state, card, dark, open_route)],
         spacing=10, scroll=ft.ScrollMode.AUTO, expand=True)

@@ -1,0 +1,136 @@
+"""The signed manifest body: version, validity window, minimum app version, every document.
+
+The body is the payload of the DSSE envelope (:mod:`mobile_app.sync.envelope`) and is parsed
+only after its signature verified, with a strict, closed pydantic model. Document paths are the
+same as in the bundled knowledge base (``references.json``, ``synonyms.json``,
+``cards/<id>.json``, ``calculators/<id>.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from mobile_app.knowledge.loader import MANIFEST
+from mobile_app.knowledge.models import Manifest, ManifestEntry
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "DocPath",
+    "FileEntry",
+    "SignedManifest",
+    "app_version_tuple",
+    "doc_id",
+    "kb_manifest_bytes",
+]
+
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+"""Largest document a manifest may list (a card is a few kB)."""
+
+DocPath = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9_]+(/[a-z0-9_]+)?\.json$", max_length=160),
+]
+"""A document path: ``name.json`` or ``folder/name.json`` (lowercase, digits, ``_``)."""
+
+_Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)]
+
+
+class FileEntry(BaseModel):
+    """Integrity data of one document: what the client must receive, byte for byte."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    length: int = Field(ge=1, le=MAX_DOCUMENT_BYTES)
+
+
+class SignedManifest(BaseModel):
+    """The signed body of ``manifest.json``.
+
+    Attributes:
+        schema_version: Body format; only ``1`` exists (JSON key ``schema``).
+        version: Content version; strictly increasing across publications.
+        issued: When this manifest was signed.
+        expires: After this instant the manifest is not installed (freeze protection).
+        min_app_version: Oldest app version that may install this content (dotted integers).
+        files: Document path → sha256 and length, for every document of the KB.
+        changes: Card or calculator id → changelog text, for every document that changed
+            since the previously published version.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, populate_by_name=True
+    )
+
+    schema_version: Literal[1] = Field(1, alias="schema")
+    version: int = Field(ge=1)
+    issued: AwareDatetime
+    expires: AwareDatetime
+    min_app_version: str = Field(pattern=r"^\d{1,6}(\.\d{1,6}){0,3}$")
+    files: dict[DocPath, FileEntry] = Field(min_length=1, max_length=100_000)
+    changes: dict[_Id, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.expires <= self.issued:
+            raise ValueError("expires must be after issued")
+        if MANIFEST in self.files:
+            raise ValueError(f"{MANIFEST} cannot list itself")
+        return self
+
+    def to_json_bytes(self) -> bytes:
+        """The body as signed: sorted keys, UTF-8, newline-terminated."""
+        data = self.model_dump(mode="json", by_alias=True)
+        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+    def digests(self) -> dict[str, str]:
+        """Document path → sha256."""
+        return {path: entry.sha256 for path, entry in self.files.items()}
+
+    def is_expired(self, now: datetime) -> bool:
+        """Whether ``now`` (timezone-aware) is at or after :attr:`expires`."""
+        return self.expires <= now
+
+
+def doc_id(path: str) -> str:
+    """The card or calculator id of a document path (its file stem)."""
+    return PurePosixPath(path).stem
+
+
+def app_version_tuple(version: str) -> tuple[int, ...]:
+    """``"0.10.2"`` → ``(0, 10, 2)``; non-numeric suffixes (``"1rc1"``) keep their leading digits.
+
+    Trailing zeros are dropped so that ``"1.0"`` equals ``"1"``.
+    """
+    parts: list[int] = []
+    for piece in version.split("."):
+        match = re.match(r"\d+", piece)
+        parts.append(int(match.group()) if match else 0)
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def kb_manifest_bytes(manifest: SignedManifest) -> bytes:
+    """The knowledge base's own ``manifest.json`` for the verified signed manifest.
+
+    :func:`mobile_app.knowledge.loader.load_files` needs a :class:`Manifest`; this one carries
+    the signed version, the date of ``issued`` and the same hashes and lengths.
+    """
+    kb_manifest = Manifest(
+        version=manifest.version,
+        issued=manifest.issued.date(),
+        min_app_version=manifest.min_app_version,
+        files={
+            path: ManifestEntry(sha256=entry.sha256, length=entry.length)
+            for path, entry in sorted(manifest.files.items())
+        },
+    )
+    return kb_manifest.model_dump_json().encode("utf-8")
+
