@@ -15,6 +15,7 @@ from mobile_app.ui.state import AppState
 from mobile_app.ui.theme import evidence_color, severity_color
 
 __all__ = [
+    "TOUCH_STYLE",
     "back_button",
     "detail_header",
     "dose_box",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 Handler = Callable[[Any], Any]
+
+TOUCH_STYLE = ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=14, vertical=14))
+"""Segmented buttons default to 40 px high; this padding makes every segment ≥ 48 px."""
 
 
 def pad(control: ft.Control, padding: int = 16) -> ft.Container:

@@ -19,6 +19,7 @@ from mobile_app.domain.scoring import ScoreResult
 from mobile_app.domain.units import display_unit
 from mobile_app.knowledge.text import value_text
 from mobile_app.ui.components import (
+    TOUCH_STYLE,
     detail_header,
     evidence_badge,
     heading,
@@ -129,7 +130,8 @@ def _extra_tables(result: Result) -> list[ft.Control]:
     return []
 
 
-def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
+def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = False
+                   ) -> ft.Control:
     # Handlers are async so they run one at a time on the event loop: two fields typed in
     # quick succession can never race each other (sync handlers run in a thread pool).
     err = cs.error_for(f.name)
@@ -194,7 +196,11 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool) -> ft.Control:
     toggle = ft.SegmentedButton(
         segments=[ft.Segment(value=c.value, label=ft.Text(c.label)) for c in unit_field.choices],
         selected=[str(cs.values.get(f.unit_field))], on_change=on_unit,
-        show_selected_icon=False, key=f"calc-{cs.calc.id}-{f.unit_field}")
+        show_selected_icon=False, key=f"calc-{cs.calc.id}-{f.unit_field}", style=TOUCH_STYLE)
+    if stacked:  # large text or a narrow screen: the unit toggle goes under the number
+        text.expand = False
+        return ft.Column([text, toggle], spacing=6, tight=True,
+                         horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
     return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START)
 
 
@@ -265,12 +271,14 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
             await copy_text(result_text(cs.result, state.kb))
             state.notify("Result copied: inputs, result, units, source, content version")
 
+    scale = state.settings.text_scale
+    stacked = scale >= 1.5 or (scale > 1.0 and state.is_phone)
     form: list[ft.Control] = []
     advanced: list[ft.Control] = []
     for f in cs.form:
         if f.kind == "unit":
             continue
-        (advanced if f.advanced else form).append(_field_control(cs, f, dark))
+        (advanced if f.advanced else form).append(_field_control(cs, f, dark, stacked))
     if advanced:
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile_app import __version__
-from mobile_app.ui.components import heading, version_footer
+from mobile_app.ui.components import TOUCH_STYLE, heading, sources_block, version_footer
 from mobile_app.ui.state import AppState
 
 __all__ = ["TEXT_SIZES", "SettingsView"]
@@ -36,7 +36,8 @@ def SettingsView(state: AppState) -> ft.Control:
 
         return ft.SegmentedButton(
             segments=[ft.Segment(value=v, label=ft.Text(label)) for v, label in options],
-            selected=[selected], on_change=on_change, key=key, show_selected_icon=False)
+            selected=[selected], on_change=on_change, key=key, show_selected_icon=False,
+            style=TOUCH_STYLE)
 
     kb = state.kb
     return ft.Column(
@@ -56,7 +57,8 @@ def SettingsView(state: AppState) -> ft.Control:
             ft.Text(f"BoneMets Pocket {__version__}"),
             version_footer(kb, f"{len(kb.cards)} cards · {len(kb.calculators)} calculators · "
                                f"{len(kb.references)} references"),
-            ft.Text(DISCLAIMER, selectable=True),
+            ft.Text(DISCLAIMER),
+            sources_block(kb, list(kb.references), "All sources"),
         ],
         spacing=10, scroll=ft.ScrollMode.AUTO, expand=True,
     )
