@@ -189,7 +189,20 @@ def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
 async def _open_store(page: ft.Page) -> Store:
     """A store private to this browser: a random client id kept in the browser's storage
     keys one TinyDB file (no identifiers of the user or patient are involved).
+
+    In the offline PWA (Python in the browser) the store is one TinyDB file on an
+    IndexedDB-backed directory, private to the browser profile.
     """
+    import sys
+
+    if sys.platform == "emscripten":
+        from mobile_app.store.browser import open_browser_store
+
+        try:
+            return await open_browser_store()
+        except Exception:
+            log.exception("could not open the browser store; using memory for this session")
+            return Store.memory()
     try:
         prefs = ft.SharedPreferences()
         cid = await prefs.get(CLIENT_ID_KEY)

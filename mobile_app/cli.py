@@ -203,6 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     man.add_argument("--version", type=int)
     man.add_argument("--issued", help="YYYY-MM-DD (default today)")
     man.set_defaults(func=_cmd_kb_manifest)
+
+    from mobile_app.tools import pwa
+    pwa.register(sub)
     return p
 
 

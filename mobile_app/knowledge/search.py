@@ -12,8 +12,9 @@ How it works:
   ``25(OH)D`` gives ``25``, ``oh``, ``d`` and ``25ohd``, and ``Ra-223`` gives ``ra``, ``223``
   and ``ra223``.
 * **Weights**: every (document, term) weight is precomputed at build time as
-  ``idf(term) × Σ field_weight × BM25 saturation(tf, field length)`` with title > keywords >
-  summary > body. A query only walks the postings of the terms it expands to.
+  ``Σ field_weight × BM25 saturation(tf, field length)`` with title > keywords > summary >
+  body, and every term's idf, so rare terms count more. A query only walks the postings of the
+  terms it expands to, scaling each posting list by ``match weight × idf``.
 * **Query terms** expand to the exact term (1.0), synonyms (×0.85), prefix completions (sorted
   vocabulary + bisect, scored between exact and fuzzy) and, when the term is not in the
   vocabulary, fuzzy matches (Damerau-Levenshtein/OSA distance 1 from 4 characters, 2 from 8,
@@ -145,7 +146,7 @@ def _normalize(text: str) -> str:
         return text
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.translate(_TRANSLATE)
+    return text.casefold().translate(_TRANSLATE)  # casefold again: NFKD can give capitals
 
 
 def _make_chunk(raw: str) -> _Chunk | None:
@@ -236,6 +237,15 @@ def _osa(a: str, b: str, limit: int) -> int:
     return min(prev[lb], limit + 1)
 
 
+def _merge_max(into: dict[int, float], other: dict[int, float]) -> None:
+    """``into[d] = max(into[d], other[d])`` for every d; fastest when ``other`` is the smaller."""
+    # Only documents in both need a comparison in Python; the rest is copied in C.
+    for d in other.keys() & into.keys():
+        if into[d] > other[d]:
+            other[d] = into[d]
+    into.update(other)
+
+
 def _phrase_factor(query: str, padded: str, bonus: tuple[float, float, float]) -> float:
     """Bonus for the query phrase in one padded (" text ") title or keyword."""
     if padded[1:-1] == query:
@@ -245,6 +255,14 @@ def _phrase_factor(query: str, padded: str, bonus: tuple[float, float, float]) -
     if len(query) >= 3 and f" {query}" in padded:
         return bonus[2]
     return 1.0
+
+
+def _index(items: list[str], item: str, start: int) -> int:
+    """Position of ``item`` in ``items`` from ``start`` on, or -1."""
+    try:
+        return items.index(item, start)
+    except ValueError:
+        return -1
 
 
 class _Analyzer:
@@ -279,7 +297,7 @@ class _Analyzer:
             counts = Counter(raw)
             length += len(raw)
             extra: list[tuple[str, int]] = []
-            needs_keys = False
+            firsts: list[str] = []  # raw chunks that may start a synonym phrase
             for chunk in sorted(counts.keys() - self._plain):
                 info = self._compound.get(chunk)
                 if info is None:
@@ -292,7 +310,8 @@ class _Analyzer:
                 if not key:
                     length -= count
                     continue
-                needs_keys = needs_keys or key in self._starts
+                if key in self._starts:
+                    firsts.append(chunk)
                 extra.extend((term, count) for term in terms)
             if tf:
                 for term, count in counts.items():
@@ -301,14 +320,29 @@ class _Analyzer:
                 tf = dict(counts)
             for term, count in extra:
                 tf[term] = tf.get(term, 0) + count
-            if self._starts and (needs_keys or not self._starts.keys().isdisjoint(counts)):
-                keys = [k for k in map(self._key, raw) if k]
-                for i, key in enumerate(keys):
-                    for phrase in self._starts.get(key, ()):
-                        if tuple(keys[i : i + len(phrase)]) == phrase:
-                            term = " ".join(phrase)
-                            tf[term] = tf.get(term, 0) + 1
+            if self._starts:
+                firsts.extend(self._starts.keys() & counts.keys())
+                for first in firsts:
+                    start = raw.index(first)
+                    while start >= 0:
+                        self._count_phrases(raw, start, tf)
+                        start = _index(raw, first, start + 1)
         return tf, length
+
+    def _count_phrases(self, raw: list[str], start: int, tf: dict[str, int]) -> None:
+        """Count the synonym phrases that start at ``raw[start]``."""
+        key = self._key
+        for phrase in self._starts[key(raw[start])]:
+            i = start
+            for word in phrase[1:]:
+                i += 1
+                while i < len(raw) and not key(raw[i]):  # skip chunks without letters/digits
+                    i += 1
+                if i >= len(raw) or key(raw[i]) != word:
+                    break
+            else:
+                term = " ".join(phrase)
+                tf[term] = tf.get(term, 0) + 1
 
 
 class _Slot(NamedTuple):
@@ -327,8 +361,8 @@ class SearchIndex:
     """An immutable in-memory search index over knowledge-base documents."""
 
     __slots__ = (
-        "_deletion_index",
         "_bonus_text",
+        "_deletion_index",
         "_docs",
         "_idf",
         "_keywords_padded",
@@ -408,7 +442,6 @@ class SearchIndex:
     def _build_postings(self) -> None:
         analyzer = _Analyzer(self._phrase_starts)
         fields: list[tuple[tuple[dict[str, int], int], ...]] = []
-        df: Counter[str] = Counter()
         totals = [0, 0, 0, 0]
         for doc in self._docs:
             per_field: tuple[tuple[dict[str, int], int], ...] = (
@@ -420,13 +453,10 @@ class SearchIndex:
             fields.append(per_field)
             for f, (_, length) in enumerate(per_field):
                 totals[f] += length
-            df.update(set(per_field[0][0]).union(*(tf for tf, _ in per_field[1:])))
         n = len(self._docs)
         avgs = [t / n if n else 0.0 for t in totals]
-        self._idf: dict[str, float] = {
-            t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()
-        }
-        flat: dict[str, list[float]] = {}  # term → [doc_no, weight, doc_no, weight, ...]
+        doc_lists: dict[str, list[int]] = {}
+        weight_lists: dict[str, list[float]] = {}
         for doc_no, per_field in enumerate(fields):
             weights: dict[str, float] = {}
             for f in (3, 2, 1, 0):  # body first: it has the most terms
@@ -443,18 +473,22 @@ class SearchIndex:
                 else:
                     weights = {term: num * count / (count + denom) for term, count in tf.items()}
             for term, w in weights.items():
-                entry = flat.get(term)
-                if entry is None:
-                    flat[term] = [doc_no, w]
+                docs = doc_lists.get(term)
+                if docs is None:
+                    doc_lists[term] = [doc_no]
+                    weight_lists[term] = [w]
                 else:
-                    entry.append(doc_no)
-                    entry.append(w)
+                    docs.append(doc_no)
+                    weight_lists[term].append(w)
         del fields
         self._postings: dict[str, tuple[array[int], array[float]]] = {
-            term: (array("i", map(int, entry[0::2])), array("d", entry[1::2]))
-            for term, entry in flat.items()
+            term: (array("i", docs), array("d", weight_lists[term]))
+            for term, docs in doc_lists.items()
         }
         """term → (document numbers ascending, weights without idf)."""
+        self._idf: dict[str, float] = {
+            t: math.log(1.0 + (n - len(d) + 0.5) / (len(d) + 0.5)) for t, d in doc_lists.items()
+        }
         self._titles_padded: list[str] = [f" {_phrase_text(d.title)} " for d in self._docs]
         self._keywords_padded: list[tuple[str, ...]] = [
             tuple(f" {_phrase_text(k)} " for k in d.keywords) for d in self._docs
@@ -565,7 +599,7 @@ class SearchIndex:
             factor = _PREFIX_WHEN_EXACT if exact else 1.0
             for term in self._prefix_terms(token):
                 self._add(out, term, _PREFIX * factor * (0.7 + 0.3 * size / len(term)))
-        if not exact:
+        if not exact and token.isalpha():  # no fuzzy numbers: "1000" must not find "100"
             for term, dist in self._fuzzy_terms(token).items():
                 self._add(out, term, _FUZZY[dist])
         return out
@@ -609,37 +643,42 @@ class SearchIndex:
             scored = dict(zip(doc_nos, map(factor.__mul__, weights), strict=True))
             if len(scored) > len(best):
                 best, scored = scored, best
-            # Only documents reached by both need a comparison in Python.
-            for doc_no in scored.keys() & best.keys():
-                if best[doc_no] > scored[doc_no]:
-                    scored[doc_no] = best[doc_no]
-            best.update(scored)
+            _merge_max(best, scored)
         return best
 
-    def _score_slot(self, slot: _Slot) -> tuple[dict[int, float], dict[int, float]]:
-        """Scores of documents that fully match a slot, and of those that match it in part."""
+    def _score_slot(self, slot: _Slot) -> tuple[dict[int, float], dict[int, float] | None]:
+        """Scores of the documents that fully match a slot, and of those that match part of it.
+
+        The second dict is the first one itself, or None for a phrase whose words can match
+        separately: then it is only computed when needed, by :meth:`_partial_slot`.
+        """
         whole = self._collect(slot.whole)
         if not slot.parts:
             return whole, whole
-        part_scores = [self._collect(p) for p in slot.parts]
-        n = len(part_scores)
-        loose: dict[int, float] = {}
-        for scores in part_scores:
-            for doc_no, s in scores.items():
-                loose[doc_no] = loose.get(doc_no, 0.0) + s
-        smallest: dict[int, float] = min(part_scores, key=len)
-        every = set(smallest)
-        for scores in part_scores:
+        parts = [self._collect(p) for p in slot.parts]
+        fewest: dict[int, float] = min(parts, key=len)
+        every = set(fewest)
+        for scores in parts:
             every.intersection_update(scores)
-        strict = {d: loose[d] / n for d in every}
-        for doc_no in loose:
-            loose[doc_no] /= n
-        for doc_no, s in whole.items():
-            if s > strict.get(doc_no, 0.0):
-                strict[doc_no] = s
-            if s > loose.get(doc_no, 0.0):
-                loose[doc_no] = s
-        return strict, loose if slot.words else strict
+        strict = {d: parts[0][d] for d in every}
+        for scores in parts[1:]:
+            for d in every:
+                strict[d] += scores[d]
+        n = len(parts)
+        strict = {d: s / n for d, s in strict.items()}
+        _merge_max(strict, whole)
+        return strict, None if slot.words else strict
+
+    def _partial_slot(self, slot: _Slot) -> dict[int, float]:
+        """Scores of documents that match the slot at least in part (a word of a phrase)."""
+        loose: dict[int, float] = {}
+        for scores in map(self._collect, slot.parts):
+            for d, s in scores.items():
+                loose[d] = loose.get(d, 0.0) + s
+        n = len(slot.parts)
+        loose = {d: s / n for d, s in loose.items()}
+        _merge_max(loose, self._collect(slot.whole))
+        return loose
 
     def _matched(self, doc_no: int, slots: list[_Slot]) -> tuple[str, ...]:
         terms: set[str] = set()
@@ -654,8 +693,6 @@ class SearchIndex:
 
     def _bonus(self, doc_no: int, phrase: str) -> float:
         """Multiplier for the whole query appearing as a phrase in the title or a keyword."""
-        if f" {phrase}" not in self._bonus_text[doc_no]:
-            return 1.0
         factor = _phrase_factor(phrase, self._titles_padded[doc_no], _TITLE_BONUS)
         for padded in self._keywords_padded[doc_no]:
             factor = max(factor, _phrase_factor(phrase, padded, _KEYWORD_BONUS))
@@ -663,16 +700,26 @@ class SearchIndex:
 
     def _top(self, scores: dict[int, float], k: int, phrase: str) -> list[tuple[int, float]]:
         """The k best documents after phrase bonuses, in final order."""
+        if not scores:
+            return []
+        texts = self._bonus_text
+        # A cheap test that a document may get a bonus at all (see _phrase_factor).
+        probe = f" {phrase}" if len(phrase) >= 3 else f" {phrase} "
         if len(scores) > k:
-            # A bonus multiplies by at most _MAX_BONUS: lower documents can never reach the top k.
-            threshold = heapq.nlargest(k, scores.values())[-1] / _MAX_BONUS
-            items = [(d, s) for d, s in scores.items() if s >= threshold]
+            # Documents below the k-th score only matter if a bonus can lift them to it.
+            kth = heapq.nlargest(k, scores.values())[-1]
+            floor = kth / _MAX_BONUS
         else:
-            items = list(scores.items())
+            kth = floor = 0.0
+        items: list[tuple[int, float]] = []
+        for d, s in scores.items():
+            if s >= floor and probe in texts[d]:
+                s *= self._bonus(d, phrase)
+            if s >= kth:
+                items.append((d, s))
         docs = self._docs
-        boosted = [(d, s * self._bonus(d, phrase)) for d, s in items]
-        boosted.sort(key=lambda it: (-it[1], docs[it[0]].title, docs[it[0]].id, docs[it[0]].kind))
-        return boosted[:k]
+        items.sort(key=lambda it: (-it[1], docs[it[0]].title, docs[it[0]].id, docs[it[0]].kind))
+        return items[:k]
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Rank documents for a free-text query.
@@ -699,13 +746,16 @@ class SearchIndex:
         full = set(fewest)
         for strict, _ in scored:
             full.intersection_update(strict)
-        scores = {d: math.fsum(strict[d] for strict, _ in scored) for d in full}
+        scores = {d: scored[0][0][d] for d in full}
+        for strict, _ in scored[1:]:
+            for d in full:
+                scores[d] += strict[d]
         phrase = " ".join(run for chunk in chunks for run in chunk.runs)
         best = self._top(scores, limit, phrase)
         if len(best) < limit:  # fill up with documents that match only some query terms
             partial: dict[int, float] = {}
-            for _, loose in scored:
-                for doc_no, s in loose.items():
+            for slot, (_, loose) in zip(slots, scored, strict=True):
+                for doc_no, s in (self._partial_slot(slot) if loose is None else loose).items():
                     if doc_no not in full:
                         partial[doc_no] = partial.get(doc_no, 0.0) + s * _PARTIAL
             extra = self._top(partial, limit - len(best), phrase)

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -146,14 +147,20 @@ class AtomicJSONStorage(Storage):
     handle to leak or to write through after ``close()``.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], after_write: Callable[[], None] | None = None
+    ) -> None:
         """Create a storage for ``path``; the file is created by the first write.
 
         Args:
             path: The JSON file. Its directory must exist.
+            after_write: Called after each successful write (e.g. to flush an in-browser
+                filesystem to IndexedDB). An exception from it is logged, not raised: the
+                write itself has already succeeded.
         """
         super().__init__()
         self.path = Path(path)
+        self.after_write = after_write
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         """Return the whole database, or ``None`` when the file does not exist.
@@ -208,6 +215,11 @@ class AtomicJSONStorage(Storage):
             tmp_path.unlink(missing_ok=True)
             raise
         _fsync_directory(directory)
+        if self.after_write is not None:
+            try:
+                self.after_write()
+            except Exception:
+                _log.exception("after_write hook of %s failed", self.path)
 
     def close(self) -> None:
         """Nothing to release: no handle is kept open between operations."""
@@ -263,7 +275,9 @@ class Store:
         self._closed = False
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> Store:
+    def open(
+        cls, path: str | os.PathLike[str], *, after_write: Callable[[], None] | None = None
+    ) -> Store:
         """Open (or create) the store at ``path`` on an :class:`AtomicJSONStorage`.
 
         Parent directories are created. Temporary files left by a crashed write are removed.
@@ -272,6 +286,8 @@ class Store:
 
         Args:
             path: The JSON file.
+            after_write: Passed to :class:`AtomicJSONStorage`: called after each successful
+                write.
 
         Returns:
             The open store.
@@ -292,7 +308,7 @@ class Store:
                 exc,
                 recovered_from,
             )
-        db = TinyDB(target, storage=AtomicJSONStorage)
+        db = TinyDB(target, storage=AtomicJSONStorage, after_write=after_write)
         return cls(db, path=target, recovered_from=recovered_from)
 
     @classmethod
@@ -301,12 +317,19 @@ class Store:
         return cls(TinyDB(storage=MemoryStorage))
 
     @classmethod
-    def for_client(cls, base_dir: str | os.PathLike[str], client_id: str) -> Store:
+    def for_client(
+        cls,
+        base_dir: str | os.PathLike[str],
+        client_id: str,
+        *,
+        after_write: Callable[[], None] | None = None,
+    ) -> Store:
         """Open the store of one client at ``<base_dir>/clients/<client_id>.json``.
 
         Args:
             base_dir: The app's data directory.
             client_id: 32 lowercase hex digits, as made by :func:`new_client_id`.
+            after_write: Called after each successful write (see :meth:`open`).
 
         Raises:
             ValueError: ``client_id`` is not 32 lowercase hex digits (this also rules out
@@ -316,7 +339,7 @@ class Store:
             raise ValueError(
                 f"Client id must be 32 lowercase hex digits (uuid4().hex); got {client_id!r}."
             )
-        return cls.open(Path(base_dir) / "clients" / f"{client_id}.json")
+        return cls.open(Path(base_dir) / "clients" / f"{client_id}.json", after_write=after_write)
 
     @property
     def db(self) -> TinyDB:

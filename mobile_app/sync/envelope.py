@@ -154,10 +154,11 @@ class TrustedKeys:
         for entry in doc["keys"]:
             if not isinstance(entry, Mapping) or not isinstance(entry.get("public_key_hex"), str):
                 raise ValueError(f"Trusted key entry without public_key_hex: {entry!r}")
+            hex_key = entry["public_key_hex"]
             try:
-                raw = bytes.fromhex(entry["public_key_hex"])
+                raw = bytes.fromhex(hex_key)
             except ValueError:
-                raise ValueError(f"public_key_hex is not hex: {entry['public_key_hex']!r}") from None
+                raise ValueError(f"public_key_hex is not hex: {hex_key!r}") from None
             key = TrustedKey.from_raw(raw)
             if "keyid" in entry and entry["keyid"] != key.keyid:
                 raise ValueError(

@@ -20,6 +20,7 @@ from mobile_app.knowledge.loader import MANIFEST
 from mobile_app.knowledge.models import Manifest, ManifestEntry
 
 __all__ = [
+    "MANIFEST_MAX_BYTES",
     "MAX_DOCUMENT_BYTES",
     "DocPath",
     "FileEntry",
@@ -28,6 +29,9 @@ __all__ = [
     "doc_id",
     "kb_manifest_bytes",
 ]
+
+MANIFEST_MAX_BYTES = 256 * 1024
+"""Cap on the manifest download (endless-data protection); the publisher refuses to exceed it."""
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 """Largest document a manifest may list (a card is a few kB)."""
@@ -85,9 +89,13 @@ class SignedManifest(BaseModel):
         return self
 
     def to_json_bytes(self) -> bytes:
-        """The body as signed: sorted keys, UTF-8, newline-terminated."""
+        """The body as signed: compact JSON with sorted keys, UTF-8.
+
+        Compact because the manifest lists every document and its download is capped (256 KiB
+        by default, about 1,800 documents once base64-encoded in the envelope).
+        """
         data = self.model_dump(mode="json", by_alias=True)
-        return (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
     def digests(self) -> dict[str, str]:
         """Document path → sha256."""

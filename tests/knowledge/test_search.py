@@ -138,6 +138,46 @@ def test_hit_fields() -> None:
     assert INDEX.search("SINS")[0].kind == "calculator"
 
 
+def test_field_weights_title_keywords_summary_body() -> None:
+    filler = "plain words here"
+    docs = [
+        SearchDoc("in_body", "card", "Topic d", ("kw d",), filler, "osteolysis"),
+        SearchDoc("in_summary", "card", "Topic c", ("kw c",), "osteolysis", filler),
+        SearchDoc("in_keywords", "card", "Topic b", ("osteolysis",), filler, filler),
+        SearchDoc("in_title", "card", "Osteolysis", ("kw a",), filler, filler),
+    ]
+    assert ids("osteolysis", SearchIndex.build(docs)) == [
+        "in_title", "in_keywords", "in_summary", "in_body",
+    ]
+
+
+def test_rare_terms_count_more() -> None:
+    docs = [
+        SearchDoc("common", "card", "Alpha", (), "", ""),
+        SearchDoc("rare", "card", "Beta", (), "", ""),
+        *(SearchDoc(f"other{i}", "card", "Alpha other", (), "", "") for i in range(5)),
+    ]
+    found = ids("alpha beta", SearchIndex.build(docs))  # no doc has both: OR fallback
+    assert found[0] == "rare"
+    assert found[1] == "common"
+
+
+def test_whole_query_phrase_bonus() -> None:
+    docs = [
+        SearchDoc("scattered", "card", "Bone and pain", (), "", ""),
+        SearchDoc("phrase", "card", "Severe bone pain", (), "", ""),
+        SearchDoc("a_kw_scattered", "card", "Relief", ("bone", "pain"), "", ""),
+        SearchDoc("b_kw_phrase", "card", "Relief", ("bone pain",), "", ""),
+    ]
+    index = SearchIndex.build(docs)
+    # Without the bonus, equal scores would sort by title/id: the scattered docs first.
+    found = ids("bone pain", index)
+    assert found.index("phrase") < found.index("scattered")
+    assert found.index("b_kw_phrase") < found.index("a_kw_scattered")
+    reverse = ids("pain bone", index)
+    assert reverse.index("scattered") < reverse.index("phrase")
+
+
 def test_brand_names() -> None:
     assert ids("zometa")[0] == "zoledronic_acid"
     assert ids("Xgeva") == ["denosumab"]
@@ -155,10 +195,12 @@ def test_british_and_us_spelling_via_synonyms() -> None:
 
 
 def test_synonym_scores_below_the_literal_term() -> None:
-    literal = INDEX.search("zometa")[0]
-    via_synonym = INDEX.search("zoledronate")[0]
-    assert literal.id == via_synonym.id == "zoledronic_acid"
-    assert via_synonym.score < literal.score
+    # Denosumab says "hypocalcaemia" once, in its body, and nothing else that matches.
+    def denosumab_score(query: str) -> float:
+        return next(h.score for h in INDEX.search(query) if h.id == "denosumab")
+
+    literal, synonym = denosumab_score("hypocalcaemia"), denosumab_score("hypocalcemia")
+    assert 0 < synonym < literal
 
 
 @pytest.mark.parametrize(
@@ -183,12 +225,22 @@ def test_typo_scores_below_exact() -> None:
     assert typo.matched == ("dexamethasone",)
 
 
-def test_short_tokens_are_not_fuzzy() -> None:
-    # "sbrx" is distance 1 from "sbrt" but three letters is below the fuzzy threshold.
-    assert ids("sbr") == ["radiotherapy"]  # prefix
-    assert ids("xyz") == []
-    assert ids("sbrx") == ["radiotherapy"]  # four letters: distance 1 is allowed
+def test_short_tokens() -> None:
+    # One character: exact only (no "dexamethasone" via a prefix).
+    assert set(ids("d")) == {"zoledronic_acid", "denosumab", "hypocalcaemia"}
+    # Fuzzy needs four characters.
+    assert ids("mri") == ["mscc"]
+    assert ids("mrj") == []  # three characters: exact or prefix only
+    assert ids("mrii") == ["mscc"]  # four characters: distance 1 is allowed
+    assert ids("sbr") == ["radiotherapy"]  # prefix of "sbrt"
     assert ids("q") == []
+
+
+def test_numbers_are_not_fuzzy() -> None:
+    assert ids("120") == ["denosumab"]
+    assert ids("1200") == []
+    assert ids("223") == ["radiotherapy"]
+    assert ids("224") == []
 
 
 @pytest.mark.parametrize(
@@ -198,6 +250,11 @@ def test_short_tokens_are_not_fuzzy() -> None:
 )
 def test_prefix_type_as_you_go(query: str, expected: str) -> None:
     assert ids(query)[0] == expected
+
+
+def test_prefix_matched_terms() -> None:
+    assert INDEX.search("zoledr")[0].matched == ("zoledronic", "zometa")  # + synonym in keywords
+    assert INDEX.search("dexa")[0].matched == ("dexamethasone",)
 
 
 def test_prefix_scores_between_exact_and_fuzzy() -> None:
@@ -269,7 +326,9 @@ def test_accents_case_and_micro_sign() -> None:
     assert ids("µmol")[0] == "corrected_calcium"  # micro sign
 
 
-@pytest.mark.parametrize("query", ["", "   ", "\n\t", "!!!", "()-.", "\u0301"])
+@pytest.mark.parametrize(
+    "query", ["", "   ", "\n\t", "!!!", "()-.", "\u0301", "\x00", "\ud800", "\u200f"]
+)
 def test_empty_queries(query: str) -> None:
     assert INDEX.search(query) == []
 

@@ -1,0 +1,382 @@
+"""Harness for the sync tests (sync-design §5.2).
+
+A real ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a daemon thread serves a publisher
+output directory. ``server.faults[path]`` replaces the normal answer for one URL path with a
+fault (status, truncated, body, endless, stall, drip, redirect); ``server.hits`` records every
+path requested, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from mobile_app.knowledge.loader import MANIFEST, read_bundled_files
+from mobile_app.sync.client import HttpxFetcher, SyncClient, SyncResult
+from mobile_app.sync.content import ContentStore, LoadedContent, sha256_hex
+from mobile_app.sync.envelope import PAYLOAD_TYPE, TrustedKeys, keyid_for, make_envelope, pae
+from mobile_app.sync.manifest import FileEntry, SignedManifest
+from mobile_app.sync.publish import PublishReport, public_key_bytes, publish
+
+Fault = Callable[[BaseHTTPRequestHandler], None]
+
+HYPO = "cards/hypocalcemia.json"
+DEXA = "cards/dexamethasone.json"
+BOLUS = "Calcium gluconate 10% (bolus)"
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+def status(code: int) -> Fault:
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(code)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return fault
+
+
+def truncated(data: bytes, keep: int) -> Fault:
+    """Announce the real Content-Length, send only ``keep`` bytes, close."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data[:keep])
+        h.wfile.flush()
+        h.close_connection = True
+
+    return fault
+
+
+def body(other: bytes) -> Fault:
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(other)))
+        h.end_headers()
+        h.wfile.write(other)
+
+    return fault
+
+
+def endless(limit: int = 64 * 1024 * 1024) -> Fault:
+    """No Content-Length; stream until the client hangs up (or ``limit`` bytes, a safety net)."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.end_headers()
+        chunk = b"{" * 65536
+        sent = 0
+        try:
+            while sent < limit:
+                h.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    return fault
+
+
+def stall(seconds: float) -> Fault:
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        try:
+            h.send_response(200)
+            h.send_header("Content-Length", "2")
+            h.end_headers()
+            h.wfile.write(b"{}")
+        except OSError:
+            pass
+
+    return fault
+
+
+def drip(data: bytes, every: float) -> Fault:
+    """Headers at once, then one byte every ``every`` seconds (each read is 'fast enough')."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        try:
+            for i in range(len(data)):
+                h.wfile.write(data[i : i + 1])
+                h.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass
+        h.close_connection = True
+
+    return fault
+
+
+def redirect(location: str, code: int = 302) -> Fault:
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(code)
+        h.send_header("Location", location)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return fault
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+class FaultServer:
+    """Static files from ``root`` with per-path fault hooks and a hit log."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.faults: dict[str, Fault] = {}
+        self.hits: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                server.hits.append(path)
+                fault = server.faults.get(path)
+                if fault is not None:
+                    fault(self)
+                    return
+                target = (server.root / path.lstrip("/")).resolve()
+                if not target.is_file() or server.root.resolve() not in target.parents:
+                    status(404)(self)
+                    return
+                data = target.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # clients hanging up on endless/stalled answers is the point
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def doc_hits(self) -> list[str]:
+        return [h for h in self.hits if h.startswith("/docs/")]
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# --- KB variants ------------------------------------------------------------------------------
+
+
+def base_files() -> dict[str, bytes]:
+    """The bundled KB's documents (no manifest)."""
+    return {k: v for k, v in read_bundled_files().items() if k != MANIFEST}
+
+
+def edit_card(files: Mapping[str, bytes], path: str, edit: Callable[[dict[str, Any]], None]) -> (
+    dict[str, bytes]
+):
+    out = dict(files)
+    card = json.loads(files[path])
+    edit(card)
+    card["version"] = card["version"] + 1
+    out[path] = (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
+    return out
+
+
+def set_dose(files: Mapping[str, bytes], path: str, drug: str, amount: str) -> dict[str, bytes]:
+    def edit(card: dict[str, Any]) -> None:
+        for section in card["sections"]:
+            for dose in section.get("doses", []):
+                if dose["drug"] == drug:
+                    dose["amount"] = amount
+                    return
+        raise AssertionError(f"no dose {drug!r} in {path}")
+
+    return edit_card(files, path, edit)
+
+
+def v3_files() -> dict[str, bytes]:
+    """v3 changes one card: the calcium gluconate bolus becomes 20 mL."""
+    return set_dose(base_files(), HYPO, BOLUS, "20")
+
+
+def dose_amount(content: LoadedContent, card_id: str, drug: str) -> str:
+    for section in content.kb.cards[card_id].sections:
+        for dose in section.doses:
+            if dose.drug == drug:
+                return dose.amount
+    raise AssertionError(drug)
+
+
+# --- environment ------------------------------------------------------------------------------
+
+
+@dataclass
+class Env:
+    tmp: Path
+    out: Path
+    data: Path
+    server: FaultServer
+    key: Ed25519PrivateKey
+    keys: TrustedKeys
+    clock: list[datetime] = field(default_factory=lambda: [datetime.now(UTC)])
+
+    def now(self) -> datetime:
+        return self.clock[0]
+
+    @property
+    def content(self) -> ContentStore:
+        return ContentStore(self.data, self.keys, now=self.now)
+
+    def publish(
+        self,
+        files: Mapping[str, bytes] | None = None,
+        version: int | None = None,
+        notes: Mapping[str, str] | None = None,
+        **kw: Any,
+    ) -> PublishReport:
+        src = self.tmp / f"src-{len(list(self.tmp.glob('src-*')))}"
+        for path, data in (files if files is not None else base_files()).items():
+            (src / path).parent.mkdir(parents=True, exist_ok=True)
+            (src / path).write_bytes(data)
+        if notes is None:
+            notes = {"*": "initial release"} if not (self.out / MANIFEST).exists() else {}
+        return publish(src, self.key, self.out, version=version, changelog=notes, **kw)
+
+    def publish_raw(
+        self,
+        files: Mapping[str, bytes],
+        version: int,
+        *,
+        key: Ed25519PrivateKey | None = None,
+        keyid: str | None = None,
+        payload_type: str = PAYLOAD_TYPE,
+        expires: datetime | None = None,
+        min_app_version: str = "0.1.0",
+    ) -> bytes:
+        """Sign and serve a manifest WITHOUT the publisher's checks (attacker / broken CDN)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        manifest = SignedManifest(
+            version=version,
+            issued=now - timedelta(days=1),
+            expires=expires or now + timedelta(days=30),
+            min_app_version=min_app_version,
+            files={p: FileEntry(sha256=sha256_hex(d), length=len(d)) for p, d in files.items()},
+        )
+        for data in files.values():
+            doc = self.out / "docs" / f"{sha256_hex(data)}.json"
+            doc.parent.mkdir(parents=True, exist_ok=True)
+            doc.write_bytes(data)
+        envelope = sign(manifest.to_json_bytes(), key or self.key, keyid=keyid,
+                        payload_type=payload_type)
+        (self.out / MANIFEST).write_bytes(envelope)
+        return envelope
+
+    def sync(
+        self, *, timeout: float = 2.0, now: datetime | None = None, url: str | None = None,
+        **kw: Any,
+    ) -> SyncResult:
+        async def go() -> SyncResult:
+            async with HttpxFetcher(trust_env=False) as fetcher:
+                client = SyncClient(
+                    url or self.server.url, self.content, fetcher, keys=self.keys,
+                    now=(lambda: now) if now is not None else self.now, timeout=timeout, **kw,
+                )
+                return await client.sync()
+
+        self.server.hits.clear()
+        return asyncio.run(go())
+
+    def doc_path(self, data: bytes) -> str:
+        return f"/docs/{sha256_hex(data)}.json"
+
+
+def sign(
+    body_bytes: bytes,
+    key: Ed25519PrivateKey,
+    *,
+    keyid: str | None = None,
+    payload_type: str = PAYLOAD_TYPE,
+) -> bytes:
+    sig = key.sign(pae(payload_type, body_bytes))
+    kid = keyid if keyid is not None else keyid_for(public_key_bytes(key))
+    if payload_type == PAYLOAD_TYPE:
+        return make_envelope(body_bytes, [(kid, sig)])
+    doc = {
+        "payloadType": payload_type,
+        "payload": base64.b64encode(body_bytes).decode(),
+        "signatures": [{"keyid": kid, "sig": base64.b64encode(sig).decode()}],
+    }
+    return json.dumps(doc).encode()
+
+
+def installed(content: ContentStore) -> tuple[int, dict[str, str]]:
+    """Re-load (re-verify) the content and return (version, {path: sha256})."""
+    fresh = ContentStore(content.data_dir, content.keys)
+    loaded = fresh.load()
+    return loaded.version, loaded.digests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def env(tmp_path: Path, signing_key: Ed25519PrivateKey) -> Iterator[Env]:
+    out = tmp_path / "site"
+    out.mkdir()
+    server = FaultServer(out)
+    keys = TrustedKeys.from_public_keys([public_key_bytes(signing_key)])
+    try:
+        yield Env(tmp=tmp_path, out=out, data=tmp_path / "data", server=server,
+                  key=signing_key, keys=keys)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def at_v2(env: Env) -> Env:
+    """v2 (the bundled content, signed) published and installed."""
+    env.publish(version=2)
+    result = env.sync()
+    assert result.state == "installed", result.message
+    assert installed(env.content)[0] == 2
+    return env
