@@ -7,10 +7,12 @@ Tablet/desktop: navigation rail, list and detail side by side.
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -18,13 +20,17 @@ from typing import Any
 
 import flet as ft
 
-from mobile_app.knowledge.loader import KnowledgeBase, load_bundled
+from mobile_app.config import update_url
+from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
+from mobile_app.sync.content import ContentStore, bundled_content
 from mobile_app.ui.state import AppState, CalculatorState, item_key
 from mobile_app.ui.theme import dark_theme, light_theme
+from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
+from mobile_app.ui.views.changes import ChangesView
 from mobile_app.ui.views.home import HomeView
 from mobile_app.ui.views.settings import SettingsView
 
@@ -33,6 +39,8 @@ __all__ = ["App", "data_dir", "main", "parse_route", "run"]
 log = logging.getLogger(__name__)
 
 CLIENT_ID_KEY = "bonemets.client_id"
+CHANGES = "changes"
+"""Detail key of the "What changed" screen (``/changes``)."""
 SECTIONS = (
     ("/", "Home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME),
     ("/calculators", "Calculators", ft.Icons.CALCULATE_OUTLINED, ft.Icons.CALCULATE),
@@ -47,10 +55,42 @@ def knowledge_base() -> KnowledgeBase:
     The content lives as long as the process, so it is moved out of the garbage collector's
     view (gc.freeze): later collections no longer rescan it on every user action.
     """
-    kb = load_bundled()
+    kb = bundled_content().kb
     kb.index  # noqa: B018  (build the search index before the first keystroke)
     gc.freeze()
     return kb
+
+
+@cache
+def server_content() -> ContentService:
+    """The content every browser of this server sees: the installed update (re-verified),
+    else the previous one, else the bundled knowledge base; synced from ``BONEMETS_UPDATE_URL``.
+    """
+    from mobile_app.sync.client import HttpxFetcher
+
+    knowledge_base()
+    return ContentService(ContentStore(data_dir()), update_url(), HttpxFetcher)
+
+
+_BROWSER_CONTENT: list[ContentService] = []
+
+
+def browser_content() -> ContentService:
+    """The content of the browser build: installed updates live on the IndexedDB-backed
+    directory (mounted by the store), saved to IndexedDB after each install.
+    """
+    if not _BROWSER_CONTENT:
+        from mobile_app.store.browser import PERSIST_DIR, IDBFSSync, _pyodide_fs
+        from mobile_app.sync.browser_fetch import (  # type: ignore[import-not-found,unused-ignore]
+            FetchFetcher,
+        )
+
+        knowledge_base()
+        syncer = IDBFSSync(_pyodide_fs())
+        _BROWSER_CONTENT.append(ContentService(
+            ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
+            after_install=syncer.request))
+    return _BROWSER_CONTENT[0]
 
 
 def data_dir() -> Path:
@@ -70,17 +110,21 @@ def parse_route(route: str) -> tuple[str, str | None]:
     if m:
         section = "/calculators" if m.group(1) == "calc" else "/"
         return section, item_key("card" if m.group(1) == "card" else "calc", m.group(2))
+    if path == "/changes":
+        return "/settings", CHANGES
     if path in ("/calculators", "/settings"):
         return path, None
     return "/", None
 
 
 @ft.component
-def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
+def App(state: AppState, copy_text: Callable[[str], Any],
+        service: ContentService | None = None) -> ft.Control:
     """The whole app: navigation, layout and the current screen."""
     page = ft.context.page
     route, set_route = ft.use_state(page.route or "/")
-    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
+    # Forms belong to one content version: an update brings fresh calculator definitions.
+    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [state.kb.version])
     last_section, set_last_section = ft.use_state("/")
 
     def mount() -> None:
@@ -133,8 +177,14 @@ def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
     dark = s.theme == "dark" or (
         s.theme == "system" and page.platform_brightness == ft.Brightness.DARK)
 
+    async def check_updates(_: Any = None) -> None:
+        if service is not None:
+            await service.check()
+
     detail_view: ft.Control | None = None
-    if detail is not None:
+    if detail == CHANGES:
+        detail_view = ChangesView(state, go, go(section) if state.is_phone else None)
+    elif detail is not None:
         kind, item_id = detail.split(":", 1)
         back = go(section) if state.is_phone else None
         if kind == "card" and item_id in state.kb.cards:
@@ -150,7 +200,7 @@ def App(state: AppState, copy_text: Callable[[str], Any]) -> ft.Control:
 
     def list_view(sec: str) -> ft.Control:
         if sec == "/settings":
-            return SettingsView(state)
+            return SettingsView(state, check_updates, go)
         return HomeView(state, go, "calc" if sec == "/calculators" else None)
 
     nav_index = [r for r, *_ in SECTIONS].index(section)
@@ -193,8 +243,6 @@ async def _open_store(page: ft.Page) -> Store:
     In the offline PWA (Python in the browser) the store is one TinyDB file on an
     IndexedDB-backed directory, private to the browser profile.
     """
-    import sys
-
     if sys.platform == "emscripten":
         from mobile_app.store.browser import open_browser_store
 
@@ -219,9 +267,12 @@ async def main(page: ft.Page) -> None:
     """Flet entry point."""
     page.title = "BoneMets Pocket"
     page.padding = 0
-    kb = knowledge_base()
     store = await _open_store(page)
-    state = AppState.create(kb, FavouritesRepo(store), RecentsRepo(store), SettingsRepo(store))
+    service = browser_content() if sys.platform == "emscripten" else server_content()
+    state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),
+                            SettingsRepo(store))
+    state.update = service.info()
+    _follow_content(page, state, service)
     if store.recovered_from is not None:
         state.notify("Local favourites and settings were damaged and have been reset "
                      "(a copy was kept).")
@@ -232,12 +283,33 @@ async def main(page: ft.Page) -> None:
 
     page.theme = light_theme(state.settings.text_scale)
     page.dark_theme = dark_theme(state.settings.text_scale)
-    page.render(App, state, copy_text)
+    page.render(App, state, copy_text, service)
+    if service.due():
+        page.run_task(service.check)
+
+
+def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> None:
+    """Re-render this session when the content or the update status changes (the change may
+    come from another session's sync, so it is applied in this page's own context).
+    """
+
+    async def apply() -> None:
+        state.set_content(service.kb, service.info())
+
+    def changed() -> None:
+        contextvars.copy_context().run(page.run_task, apply)
+
+    unsubscribe = service.subscribe(changed)
+
+    def closed(_: Any) -> None:
+        unsubscribe()
+
+    page.on_close = closed
 
 
 def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     """Serve the app in Flet's web mode with every asset local (no CDN)."""
     os.environ.setdefault("FLET_WEB_NO_CDN", "true")
-    knowledge_base()  # validate the content before accepting connections
+    server_content()  # load and verify the content before accepting connections
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

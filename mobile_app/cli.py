@@ -204,7 +204,10 @@ def _parser() -> argparse.ArgumentParser:
     man.add_argument("--issued", help="YYYY-MM-DD (default today)")
     man.set_defaults(func=_cmd_kb_manifest)
 
+    from mobile_app.sync.cli import register as register_sync
     from mobile_app.tools import pwa
+
+    register_sync(sub, kbsub)
     pwa.register(sub)
     return p
 

@@ -17,6 +17,7 @@ from mobile_app.knowledge.loader import CalculatorEntry, KnowledgeBase
 from mobile_app.knowledge.search import SearchHit
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings, SettingsRepo
 from mobile_app.ui.forms import Field, build_form, default_units, parse_number
+from mobile_app.ui.updates import UpdateInfo
 
 __all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
 
@@ -55,6 +56,8 @@ class AppState:
     width: float = 400.0
     notice: str = ""
     """A one-off message for the user (store recovered, result copied …)."""
+    update: UpdateInfo | None = None
+    """Content version, where it came from, and the update status line."""
 
     @classmethod
     def create(cls, kb: KnowledgeBase, favourites: FavouritesRepo, recents: RecentsRepo,
@@ -114,6 +117,19 @@ class AppState:
     def notify(self, text: str) -> None:
         """Show a one-off message."""
         self.notice = text
+
+    def set_content(self, kb: KnowledgeBase, info: UpdateInfo) -> None:
+        """Show other content (after an update) and/or a new update status.
+
+        Favourites and recents of ids the new content no longer has are hidden, not deleted
+        (a later version may bring them back); the search is re-run on the new content.
+        """
+        if kb is not self.kb:
+            self.kb = kb
+            self.favourites = [k for k in self.favourites_repo.list() if self.exists(k)]
+            self.recents = [k for k in self.recents_repo.list() if self.exists(k)]
+            self.search(self.query)
+        self.update = info
 
 
 @ft.observable

@@ -28,6 +28,13 @@ def card_body(state: AppState, card: Card, dark: bool,
               open_route: Callable[[str], Callable[[Any], Any]]) -> list[ft.Control]:
     """The controls of a card (a pure builder, used by :func:`CardView`)."""
     out: list[ft.Control] = [ft.Text(card.summary)]
+    change = _change_note(state, card.id)
+    if change:
+        out.append(ft.Container(
+            ft.Row([ft.Icon(ft.Icons.NEW_RELEASES_OUTLINED, color=ft.Colors.ON_TERTIARY_CONTAINER),
+                    ft.Text(change, expand=True, color=ft.Colors.ON_TERTIARY_CONTAINER)]),
+            bgcolor=ft.Colors.TERTIARY_CONTAINER, padding=10, border_radius=8,
+            key="card-changed"))
     badge = evidence_badge(card.evidence, dark)
     if badge is not None:
         out.append(ft.Row([badge], wrap=True))
@@ -54,6 +61,17 @@ def card_body(state: AppState, card: Card, dark: bool,
     out.append(version_footer(state.kb, f"card rev {card.version} · last reviewed "
                                         f"{card.last_reviewed.isoformat()}"))
     return out
+
+
+def _change_note(state: AppState, card_id: str) -> str:
+    """"Updated in content version N: <changelog>" when the update in use changed this card."""
+    info = state.update
+    if info is None or info.source == "bundled":
+        return ""
+    for c in info.changes:
+        if c.id == card_id:
+            return f"Updated in content version {info.version}" + (f": {c.note}" if c.note else "")
+    return ""
 
 
 def _number_icon(i: int) -> ft.IconData:

@@ -9,6 +9,7 @@ import flet as ft
 
 from mobile_app.ui.components import heading, tappable_tile
 from mobile_app.ui.state import AppState, item_key, parse_item_key
+from mobile_app.ui.views.changes import update_banners
 
 __all__ = ["GROUPS", "HomeView", "home_sections"]
 
@@ -73,7 +74,7 @@ def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.C
         prefix_icon=ft.Icons.SEARCH, on_change=on_search, autofocus=False,
         hint_text="e.g. zometa, hungry bone, cord compression",
     )
-    controls: list[ft.Control] = [search]
+    controls: list[ft.Control] = [*update_banners(state, open_route), search]
     for title, keys in home_sections(state):
         if only:
             keys = [k for k in keys if k.startswith(only + ":")]

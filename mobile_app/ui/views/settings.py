@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import flet as ft
 
 from mobile_app import __version__
 from mobile_app.ui.components import TOUCH_STYLE, heading, sources_block, version_footer
 from mobile_app.ui.state import AppState
+from mobile_app.ui.views.changes import Open, update_section
 
 __all__ = ["TEXT_SIZES", "SettingsView"]
 
@@ -21,7 +25,8 @@ DISCLAIMER = (
 
 
 @ft.component
-def SettingsView(state: AppState) -> ft.Control:
+def SettingsView(state: AppState, check_updates: Callable[[Any], Any] | None = None,
+                 open_route: Open | None = None) -> ft.Control:
     """The settings screen."""
     s = state.settings
 
@@ -52,6 +57,9 @@ def SettingsView(state: AppState) -> ft.Control:
             heading("Default units", "title_small"),
             segmented("settings-units", [("conventional", "Conventional (mg/dL)"),
                                          ("si", "SI (mmol/L)")], s.units, "units"),
+            ft.Divider(),
+            *(update_section(state, check_updates, open_route)
+              if check_updates is not None and open_route is not None else []),
             ft.Divider(),
             heading("About", "title_small"),
             ft.Text(f"BoneMets Pocket {__version__}"),

@@ -1,0 +1,37 @@
+"""Deployment settings that are not user preferences (pure; no Flet).
+
+The update source is chosen by whoever deploys the app, never by a user of a shared server:
+
+1. ``BONEMETS_UPDATE_URL`` in the environment (server mode, CLI);
+2. else ``update_config.json`` inside this package (written by ``mobile-app build-pwa
+   --update-url URL`` into the browser build, where there is no environment);
+3. else no update source: the app shows its installed or bundled content and says that no
+   update source is configured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+
+__all__ = ["UPDATE_CONFIG_FILE", "UPDATE_URL_ENV", "update_url"]
+
+UPDATE_URL_ENV = "BONEMETS_UPDATE_URL"
+UPDATE_CONFIG_FILE = "update_config.json"
+
+
+def update_url() -> str | None:
+    """The publisher URL to sync from (``manifest.json`` and ``docs/`` below it), or ``None``."""
+    env = os.environ.get(UPDATE_URL_ENV, "").strip()
+    if env:
+        return env
+    try:
+        raw = resources.files("mobile_app").joinpath(UPDATE_CONFIG_FILE).read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
+    try:
+        value = json.loads(raw).get("update_url")
+    except (ValueError, AttributeError):
+        return None
+    return value.strip() or None if isinstance(value, str) else None
