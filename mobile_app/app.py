@@ -20,7 +20,7 @@ from typing import Any
 
 import flet as ft
 
-from mobile_app.config import update_url
+from mobile_app.config import trusted_keys_file, update_url
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
@@ -67,9 +67,12 @@ def server_content() -> ContentService:
     else the previous one, else the bundled knowledge base; synced from ``BONEMETS_UPDATE_URL``.
     """
     from mobile_app.sync.client import HttpxFetcher
+    from mobile_app.sync.envelope import TrustedKeys
 
     knowledge_base()
-    return ContentService(ContentStore(data_dir()), update_url(), HttpxFetcher)
+    keys_file = trusted_keys_file()
+    keys = TrustedKeys.from_file(keys_file) if keys_file else None
+    return ContentService(ContentStore(data_dir(), keys), update_url(), HttpxFetcher)
 
 
 _BROWSER_CONTENT: list[ContentService] = []

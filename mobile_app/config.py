@@ -15,9 +15,11 @@ import json
 import os
 from importlib import resources
 
-__all__ = ["UPDATE_CONFIG_FILE", "UPDATE_URL_ENV", "update_url"]
+__all__ = ["TRUSTED_KEYS_ENV", "UPDATE_CONFIG_FILE", "UPDATE_URL_ENV", "trusted_keys_file",
+           "update_url"]
 
 UPDATE_URL_ENV = "BONEMETS_UPDATE_URL"
+TRUSTED_KEYS_ENV = "BONEMETS_TRUSTED_KEYS"
 UPDATE_CONFIG_FILE = "update_config.json"
 
 
@@ -35,3 +37,12 @@ def update_url() -> str | None:
     except (ValueError, AttributeError):
         return None
     return value.strip() or None if isinstance(value, str) else None
+
+
+def trusted_keys_file() -> str | None:
+    """A publisher key file (``trusted_keys.json`` format) that replaces the keys shipped with
+    the app: ``BONEMETS_TRUSTED_KEYS``, for a deployment with its own publisher (and tests).
+    Whoever sets the server's environment controls the server anyway; the browser build has
+    no environment and always uses the shipped keys.
+    """
+    return os.environ.get(TRUSTED_KEYS_ENV, "").strip() or None

@@ -35,35 +35,54 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class AppServer:
+    """`mobile-app run` on a free port with its own data directory and environment."""
+
+    def __init__(self, data: Path, log_path: Path, **env: str) -> None:
+        port = _free_port()
+        self.data = data
+        self.log = open(log_path, "w+b")  # noqa: SIM115
+        full_env = {**os.environ, "BONEMETS_DATA_DIR": str(data), "FLET_WEB_NO_CDN": "true",
+                    **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mobile_app", "run", "--port", str(port)],
+            cwd=ROOT, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"app did not start:\n{self.output()}")
+            time.sleep(0.3)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start `mobile-app run` on a free port; stop it after the session."""
-    port = _free_port()
-    data = tmp_path_factory.mktemp("data")
-    log = open(tmp_path_factory.mktemp("log") / "app.log", "w+b")  # noqa: SIM115
-    env = {**os.environ, "BONEMETS_DATA_DIR": str(data), "FLET_WEB_NO_CDN": "true"}
-    proc = subprocess.Popen([sys.executable, "-m", "mobile_app", "run", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            raise RuntimeError(f"app did not start:\n{log.read().decode(errors='replace')}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    """Start `mobile-app run` on a free port (no update source); stop it after the session."""
+    server = AppServer(tmp_path_factory.mktemp("data"),
+                       tmp_path_factory.mktemp("log") / "app.log",
+                       BONEMETS_UPDATE_URL="")
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
