@@ -71,7 +71,15 @@ def server_content() -> ContentService:
 
     knowledge_base()
     keys_file = trusted_keys_file()
-    keys = TrustedKeys.from_file(keys_file) if keys_file else None
+    try:
+        keys = TrustedKeys.from_file(keys_file) if keys_file else None
+    except (OSError, ValueError):
+        # A broken key file must not take the app down: show the verified content we have,
+        # with the shipped keys, and say why updates are off.
+        log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", keys_file)
+        service = ContentService(ContentStore(data_dir()), None)
+        service.message = f"Updates are off: the trusted key file {keys_file} is unusable"
+        return service
     return ContentService(ContentStore(data_dir(), keys), update_url(), HttpxFetcher)
 
 
@@ -80,20 +88,29 @@ _BROWSER_CONTENT: list[ContentService] = []
 
 def browser_content() -> ContentService:
     """The content of the browser build: installed updates live on the IndexedDB-backed
-    directory (mounted by the store), saved to IndexedDB after each install.
+    directory (mounted by the store), saved to IndexedDB after each install. If updates cannot
+    work in this browser, the bundled content is shown and Settings says so.
     """
     if not _BROWSER_CONTENT:
-        from mobile_app.store.browser import PERSIST_DIR, IDBFSSync, _pyodide_fs
-        from mobile_app.sync.browser_fetch import (  # type: ignore[import-not-found,unused-ignore]
-            FetchFetcher,
-        )
-
         knowledge_base()
-        syncer = IDBFSSync(_pyodide_fs())
-        _BROWSER_CONTENT.append(ContentService(
-            ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
-            after_install=syncer.request))
+        try:
+            service = _browser_service()
+        except Exception:
+            log.exception("content updates are unavailable in this browser")
+            service = ContentService(None, None)
+        _BROWSER_CONTENT.append(service)
     return _BROWSER_CONTENT[0]
+
+
+def _browser_service() -> ContentService:
+    from mobile_app.store.browser import PERSIST_DIR, IDBFSSync, _pyodide_fs
+    from mobile_app.sync.browser_fetch import (  # type: ignore[import-not-found,unused-ignore]
+        FetchFetcher,
+    )
+
+    syncer = IDBFSSync(_pyodide_fs())
+    return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
+                          after_install=syncer.request)
 
 
 def data_dir() -> Path:

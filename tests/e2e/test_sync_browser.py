@@ -18,16 +18,9 @@ from mobile_app.sync.envelope import TrustedKeys
 from mobile_app.sync.publish import public_key_bytes, publish
 from tests.e2e.conftest import AppServer, Offsite, new_context, open_app, shot
 from tests.e2e.test_browser import T, seen
-from tests.sync.conftest import BOLUS, HYPO, FaultServer, base_files, set_dose
+from tests.sync.conftest import BOLUS, HYPO, FaultServer, base_files, set_dose, write_tree
 
 NOTE = "Calcium gluconate bolus changed to 20 mL (test release)"
-
-
-def _write(root: Path, files: dict[str, bytes]) -> Path:
-    for path, data in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(data)
-    return root
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def test_update_installs_on_start_then_on_demand_with_changelog(
 ) -> None:
     server, key, keys_file = publisher
     out = server.root
-    publish(_write(tmp_path / "v2", base_files()), key, out, version=2,
+    publish(write_tree(tmp_path / "v2", base_files()), key, out, version=2,
             changelog={"*": "First signed release"})
     app = AppServer(tmp_path / "data", tmp_path / "app.log",
                     BONEMETS_UPDATE_URL=server.url, BONEMETS_TRUSTED_KEYS=str(keys_file))
@@ -65,7 +58,7 @@ def test_update_installs_on_start_then_on_demand_with_changelog(
         assert "/manifest.json" in server.hits
 
         # The publisher changes one dose; the user asks for the update.
-        publish(_write(tmp_path / "v3", set_dose(base_files(), HYPO, BOLUS, "20")), key, out,
+        publish(write_tree(tmp_path / "v3", set_dose(base_files(), HYPO, BOLUS, "20")), key, out,
                 changelog={"hypocalcemia": NOTE})
         server.hits.clear()
         pg.get_by_role("button", name="Check for updates").click()

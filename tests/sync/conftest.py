@@ -231,6 +231,14 @@ def v3_files() -> dict[str, bytes]:
     return set_dose(base_files(), HYPO, BOLUS, "20")
 
 
+def write_tree(root: Path, files: Mapping[str, bytes]) -> Path:
+    """Write a KB source directory (path → bytes) under ``root``; returns ``root``."""
+    for path, data in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    return root
+
+
 def dose_amount(content: LoadedContent, card_id: str, drug: str) -> str:
     for section in content.kb.cards[card_id].sections:
         for dose in section.doses:
@@ -266,10 +274,8 @@ class Env:
         notes: Mapping[str, str] | None = None,
         **kw: Any,
     ) -> PublishReport:
-        src = self.tmp / f"src-{len(list(self.tmp.glob('src-*')))}"
-        for path, data in (files if files is not None else base_files()).items():
-            (src / path).parent.mkdir(parents=True, exist_ok=True)
-            (src / path).write_bytes(data)
+        src = write_tree(self.tmp / f"src-{len(list(self.tmp.glob('src-*')))}",
+                         files if files is not None else base_files())
         if notes is None:
             notes = {"*": "initial release"} if not (self.out / MANIFEST).exists() else {}
         return publish(src, self.key, self.out, version=version, changelog=notes, **kw)

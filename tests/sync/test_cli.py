@@ -11,7 +11,7 @@ import pytest
 
 from mobile_app.knowledge.loader import MANIFEST
 from mobile_app.sync.cli import register
-from tests.sync.conftest import Env, base_files, v3_files
+from tests.sync.conftest import Env, base_files, v3_files, write_tree
 
 
 def run(*argv: str) -> int:
@@ -25,13 +25,6 @@ def run(*argv: str) -> int:
         return int(exc.code or 0)
     code: int = args.func(args)
     return code
-
-
-def _write_src(root: Path, files: dict[str, bytes]) -> Path:
-    for path, data in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_bytes(data)
-    return root
 
 
 @pytest.fixture
@@ -54,7 +47,7 @@ def test_keygen_publish_sync_status_round_trip(
 
     trusted = env.tmp / "trusted-cli.json"
     trusted.write_text(json.dumps({"keys": [entry]}))
-    src = _write_src(env.tmp / "src1", base_files())
+    src = write_tree(env.tmp / "src1", base_files())
     key = str(keydir / "publisher_ed25519.pem")
     assert run("kb", "publish", str(src), "--key", key, "--out", str(env.out),
                "--version", "2", "--note", "*=initial release") == 0
@@ -66,7 +59,7 @@ def test_keygen_publish_sync_status_round_trip(
     assert run("sync", env.server.url, "--data-dir", data, "--keys", str(trusted)) == 0
     assert "up to date (version 2)" in capsys.readouterr().out
 
-    src3 = _write_src(env.tmp / "src3", v3_files())
+    src3 = write_tree(env.tmp / "src3", v3_files())
     changelog = env.tmp / "changes.json"
     changelog.write_text(json.dumps({"hypocalcemia": "Calcium gluconate bolus now 20 mL."}))
     assert run("kb", "publish", str(src3), "--key", key, "--out", str(env.out),
@@ -129,7 +122,7 @@ def test_usage_errors_exit_2(argv: tuple[str, ...], capsys: pytest.CaptureFixtur
 def test_publish_refusal_exits_1(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     keydir = env.tmp / "keys"
     run("kb", "keygen", "--out", str(keydir))
-    src = _write_src(env.tmp / "src", base_files())
+    src = write_tree(env.tmp / "src", base_files())
     key = str(keydir / "publisher_ed25519.pem")
     assert run("kb", "publish", str(src), "--key", key, "--out", str(env.out)) == 1
     assert "refused: changed without a changelog entry" in capsys.readouterr().err
