@@ -244,7 +244,8 @@ def App(state: AppState, copy_text: Callable[[str], Any],
                       for _, lbl, i, si in SECTIONS],
         selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
         key="nav")
-    left = list_view(section if section != "/settings" or detail is None else last_section)
+    left = list_view(section if section != "/settings" or detail in (None, CHANGES)
+                     else last_section)
     right = detail_view if detail_view is not None else ft.Container(
         ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
     return ft.SafeArea(ft.Row([
