@@ -5,12 +5,14 @@ Pure Python (Ed25519 verification with ``ecdsa``), usable under CPython and Pyod
 - :class:`ContentStore` loads the content to show (installed → previous → bundled, re-verified
   on every load) and installs verified versions atomically;
 - :class:`SyncClient` fetches ``manifest.json`` and changed documents through a
-  :class:`Fetcher` (:class:`HttpxFetcher` in server mode) and reports :class:`SyncStatus`;
+  :class:`Fetcher` (:class:`HttpxFetcher` in server mode, :class:`FetchFetcher` on the
+  browser's ``fetch`` in the PWA) and reports :class:`SyncStatus`;
 - :class:`TrustedKeys` is the trust anchor (default: ``trusted_keys.json`` in this package).
 
 Publishing (``mobile_app.sync.publish``) needs ``cryptography`` and is imported separately.
 """
 
+from mobile_app.sync.browser_fetch import FetchFetcher
 from mobile_app.sync.client import (
     MANIFEST_MAX_BYTES,
     ChangeEntry,
@@ -58,6 +60,7 @@ __all__ = [
     "DownloadError",
     "DownloadTimeoutError",
     "EqualVersionConflictError",
+    "FetchFetcher",
     "Fetcher",
     "FileEntry",
     "FreezeError",

@@ -21,6 +21,13 @@ with an inert ``data:`` script, writes the icons, the web app manifest and a pre
 service worker (``sw.js``) with an "update available" prompt, and reports the first-load
 transfer.
 
+Signed content updates (``--update-url URL``, optionally ``--trusted-keys FILE``): the URL is
+written into the staged package as ``mobile_app/update_config.json`` (the browser has no
+environment variables), a replacement ``trusted_keys.json`` likewise; the source tree is never
+touched. The service worker leaves every request to another origin, every ``no-store`` request
+(how the app downloads updates) and everything below the update URL to the network, so the
+update host's ``manifest.json`` and ``docs/*`` are never answered from its cache.
+
 Start-up time (Python in the browser is the slow part):
 
 - **Bytecode.** Pyodide's ``python_stdlib.zip`` holds only sources, so every start compiled
@@ -53,6 +60,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = [
     "BROWSER_PACKAGES",
@@ -64,6 +72,7 @@ __all__ = [
     "pyodide_runtime",
     "refresh_service_worker",
     "register",
+    "update_base_url",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +186,8 @@ _STARTUP_CALLS = ("mobile_app.app:knowledge_base",)
 #: What the prewarm imports: the app's import-time work, nothing it would only do to render.
 _PREWARM_IMPORTS = ("msgpack", "flet", "flet.app", "mobile_app.app", "mobile_app.store.browser")
 _NOT_IMPORTED_AT_BUILD = ("mobile_app.cli", "mobile_app.__main__")
+#: The publisher's signed manifest (below the update URL).
+MANIFEST_NAME = "manifest.json"
 
 
 class BuildError(RuntimeError):
@@ -226,6 +237,8 @@ class BuildReport:
     packages: dict[str, str] = field(default_factory=dict)
     trimmed_bytes: int = 0
     bytecode: str = ""
+    update_url: str | None = None
+    trusted_keys: str = "shipped (mobile_app/sync/trusted_keys.json)"
 
     def _sizes(self, paths: Iterable[str]) -> tuple[int, int, int]:
         by_path = {f.path: f for f in self.files}
@@ -270,6 +283,10 @@ class BuildReport:
             "Rive CDN request: " + ("removed (inert data: script)" if self.rive_removed
                                     else "NOT removed (the app works with it blocked)"),
             f"Bytecode: {self.bytecode}",
+            "Content updates: " + (
+                f"from {self.update_url} (that host must send CORS headers; see the README)"
+                if self.update_url else "off (no --update-url; bundled content only)"),
+            f"Trusted publisher keys: {self.trusted_keys}",
             "Bundled: " + ", ".join(f"{k} {v}" for k, v in self.packages.items()),
             "",
             "Largest precached files (Chromium):",
@@ -373,6 +390,52 @@ def _stage_app(staging: Path) -> None:
     # worker skips blank lines, so micropip is never called. No pyproject.toml is staged: the
     # worker would micropip-install its [project].dependencies.
     (staging / "requirements.txt").write_text("\n", encoding="utf-8")
+
+
+def update_base_url(url: str) -> str:
+    """Check an update URL for the browser build and return its base (ending in ``/``).
+
+    Raises:
+        BuildError: Not an absolute ``http(s)`` URL, or it has a query or fragment.
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BuildError(f"--update-url must be an absolute http(s) URL; got {url!r}")
+    if parts.query or parts.fragment:
+        raise BuildError(f"--update-url must not have a query or fragment; got {url!r}")
+    if text.endswith("/" + MANIFEST_NAME):
+        text = text[: -len(MANIFEST_NAME)]
+    return text if text.endswith("/") else text + "/"
+
+
+def _stage_deployment(staging: Path, update_url: str | None, trusted_keys: Path | None
+                      ) -> None:
+    """Write the deployment settings into the staged package (never into the source tree).
+
+    - ``mobile_app/update_config.json`` (read by :func:`mobile_app.config.update_url`): the
+      update source, or removed when the build has none;
+    - ``mobile_app/sync/trusted_keys.json``: replaced by ``trusted_keys`` when given (a
+      deployment with its own publisher; the browser has no environment for
+      ``BONEMETS_TRUSTED_KEYS``).
+    """
+    from mobile_app.config import UPDATE_CONFIG_FILE
+
+    config = staging / "mobile_app" / UPDATE_CONFIG_FILE
+    if update_url is None:
+        config.unlink(missing_ok=True)
+    else:
+        config.write_text(json.dumps({"update_url": update_url}, indent=1) + "\n",
+                          encoding="utf-8")
+    if trusted_keys is not None:
+        from mobile_app.sync.envelope import TrustedKeys
+
+        try:
+            keys = TrustedKeys.from_file(trusted_keys)
+        except (OSError, ValueError) as exc:
+            raise BuildError(f"--trusted-keys {trusted_keys}: {exc}") from exc
+        (staging / "mobile_app" / "sync" / "trusted_keys.json").write_text(
+            json.dumps(keys.to_json(), indent=1) + "\n", encoding="utf-8")
 
 
 def _install_packages(runtime: PyodideRuntime, pins: dict[str, str], target: Path) -> None:
@@ -563,28 +626,46 @@ def _precache_lists(files: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     return common, variants
 
 
-def _write_service_worker(out: Path, common: list[str], variants: dict[str, list[str]]
-                          ) -> str:
+def _write_service_worker(out: Path, common: list[str], variants: dict[str, list[str]],
+                          update_base: str | None) -> str:
     digest = hashlib.sha256(_SW_TEMPLATE.encode())
+    digest.update(json.dumps(update_base).encode() + b"\0")
     for rel in sorted(common + [f for v in variants.values() for f in v]):
         digest.update(rel.encode() + b"\0")
         digest.update(hashlib.sha256((out / rel).read_bytes()).digest())
     version = digest.hexdigest()[:16]
     sw = (_SW_TEMPLATE.replace("__VERSION__", version)
+          .replace("__UPDATE_BASE__", json.dumps(update_base))
           .replace("__COMMON__", json.dumps(common, indent=1))
           .replace("__VARIANTS__", json.dumps(variants, indent=1)))
     (out / "sw.js").write_text(sw, encoding="utf-8")
     return version
 
 
+_SW_UPDATE_BASE = re.compile(r"^const UPDATE_BASE = (.*);$", re.MULTILINE)
+
+
+def _sw_update_base(out: Path) -> str | None:
+    """The update URL written into an existing ``sw.js`` (``None`` if none or no file)."""
+    try:
+        match = _SW_UPDATE_BASE.search((out / "sw.js").read_text("utf-8"))
+    except OSError:
+        return None
+    value = json.loads(match.group(1)) if match else None
+    return value if isinstance(value, str) else None
+
+
 def refresh_service_worker(out: Path) -> str:
     """Rewrite ``sw.js`` for the files now in ``out`` (e.g. after editing a built site).
+
+    The update URL the site was built with (``--update-url``) is kept.
 
     Returns:
         The new cache version; browsers offer the update on their next check.
     """
+    update_base = _sw_update_base(out)
     common, variants = _precache_lists(_site_files(out))
-    return _write_service_worker(out, common, variants)
+    return _write_service_worker(out, common, variants, update_base)
 
 
 def _check_scripts(out: Path) -> None:
@@ -708,7 +789,8 @@ def _prewarm_py() -> str:
 
 
 def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strategy: str = "path",
-              cache_dir: Path = DEFAULT_CACHE) -> BuildReport:
+              cache_dir: Path = DEFAULT_CACHE, update_url: str | None = None,
+              trusted_keys_file: Path | None = None) -> BuildReport:
     """Build the offline PWA into ``out`` (replacing a previous build there).
 
     The site is built next to ``out`` and swapped in only when complete, so a failed build
@@ -719,6 +801,12 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
         base_url: URL path the site is served from (``/`` or e.g. ``/bonemets/``).
         route_url_strategy: ``path`` (``/card/x``) or ``hash`` (``/#/card/x``).
         cache_dir: Where the python-build manifest and the Pyodide cache are kept.
+        update_url: Where the app checks for signed content updates (``manifest.json`` and
+            ``docs/`` below it; absolute ``http(s)``). Written into the built app's package
+            as ``update_config.json``; the service worker never caches anything from it.
+            The host must allow the site's origin (CORS). ``None``: no updates.
+        trusted_keys_file: A ``trusted_keys.json`` that replaces the publisher keys shipped
+            with the app, in the built app only (a deployment with its own publisher).
 
     Returns:
         What was built and what the first visit downloads.
@@ -730,6 +818,7 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
     out = Path(out).resolve()
     cache_dir = Path(cache_dir).resolve()
     _check_out(out)
+    update_base = update_base_url(update_url) if update_url is not None else None
     runtime = pyodide_runtime()
     pins = _pins()
     manifest = _write_python_manifest(runtime, cache_dir)
@@ -746,6 +835,7 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
             staging = Path(tmp) / "app"
             staging.mkdir()
             _stage_app(staging)
+            _stage_deployment(staging, update_base, trusted_keys_file)
             _install_packages(runtime, pins, staging / "__pypackages__")
             stdlib_zip = Path(tmp) / "python_stdlib.zip"
             bytecode = _compile_bytecode(flet_cache / "pyodide" / runtime.version, staging,
@@ -759,9 +849,9 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
         rive_removed = _patch_rive(site)
         _write_manifest(site, _write_icons(site))
         _patch_index(site)
-        version = refresh_service_worker(site)
-        _check_scripts(site)
         common, variants = _precache_lists(_site_files(site))
+        version = _write_service_worker(site, common, variants, update_base)
+        _check_scripts(site)
         files = _measure(site, _site_files(site))
     except BaseException:
         shutil.rmtree(site, ignore_errors=True)
@@ -776,6 +866,10 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
         out=out, version=version, seconds=time.monotonic() - started, runtime=runtime,
         files=files, precache={k: common + v for k, v in variants.items()},
         rive_removed=rive_removed, packages=pins, trimmed_bytes=trimmed, bytecode=bytecode,
+        update_url=update_base,
+        trusted_keys=(f"from {trusted_keys_file} (replacing the shipped keys)"
+                      if trusted_keys_file is not None
+                      else "shipped (mobile_app/sync/trusted_keys.json)"),
     )
 
 
@@ -784,19 +878,29 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``build-pwa [--out DIR] [--base-url PATH]`` to the ``mobile-app`` command."""
+    """Add ``build-pwa [--out DIR] [--base-url PATH] [--update-url URL] [--trusted-keys FILE]``
+    to the ``mobile-app`` command.
+    """
     p = subparsers.add_parser(
         "build-pwa", help="build the installable offline PWA (a static site) into build/pwa")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help="output directory (default: build/pwa)")
     p.add_argument("--base-url", default="/",
                    help="URL path the site will be served from (default: /)")
+    p.add_argument("--update-url", metavar="URL", default=None,
+                   help="publisher URL the app syncs signed content updates from "
+                        "(manifest.json and docs/ below it; the host must send CORS headers); "
+                        "default: no updates")
+    p.add_argument("--trusted-keys", metavar="FILE", type=Path, default=None,
+                   help="trusted_keys.json replacing the shipped publisher keys in this build "
+                        "(a deployment with its own publisher)")
     p.set_defaults(func=_cmd_build_pwa)
 
 
 def _cmd_build_pwa(args: argparse.Namespace) -> int:
     try:
-        report = build_pwa(args.out, base_url=args.base_url)
+        report = build_pwa(args.out, base_url=args.base_url, update_url=args.update_url,
+                           trusted_keys_file=args.trusted_keys)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -821,6 +925,11 @@ const variant = new URL(self.location.href).searchParams.get('ck');
 const PRECACHE = COMMON.concat(
   VARIANTS[variant] || Object.keys(VARIANTS).flatMap((k) => VARIANTS[k]));
 const INDEX = new URL('index.html', self.registration.scope).href;
+// Where signed content updates come from (`build-pwa --update-url`), or null. Its
+// manifest.json and docs/* are always fetched from the network, never cached here.
+const UPDATE_BASE = __UPDATE_BASE__;
+const BYPASS = UPDATE_BASE && !self.registration.scope.startsWith(UPDATE_BASE) ? UPDATE_BASE
+  : null;
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -874,7 +983,12 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
+  // Not answered here (the browser goes to the network as if there were no service worker):
+  // other origins (e.g. the update host), explicit network fetches (the app downloads content
+  // updates with cache: 'no-store'), and anything below the update URL on this origin.
   if (url.origin !== self.location.origin) return;
+  if (request.cache === 'no-store' && request.mode !== 'navigate') return;
+  if (BYPASS && request.url.startsWith(BYPASS)) return;
   event.respondWith(request.mode === 'navigate' ? navigation(request) : cacheFirst(request));
 });
 """

@@ -5,6 +5,12 @@ cache and IndexedDB survive a browser restart).
 Every request that leaves 127.0.0.1 is aborted and recorded (and Chromium's resolver maps every
 other host to nothing, in case a request escapes routing).
 
+The build is configured for signed content updates (``--update-url``) from a second static
+server on 127.0.0.1 (:class:`UpdateHost`, another origin, with CORS headers), and trusts a
+test publisher key generated for the session (written into the build only). Until a test
+publishes something there, that host answers 404, so the app's sync on start fails quietly and
+the other tests see the bundled content.
+
 Playwright's sync API allows one instance per thread, and the e2e tests keep theirs for the
 whole session, so each PWA scenario runs in its own thread (:func:`in_thread`).
 """
@@ -12,20 +18,26 @@ whole session, so each PWA scenario runs in its own thread (:func:`in_thread`).
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
+from mobile_app.sync.envelope import TrustedKeys
+from mobile_app.sync.publish import public_key_bytes
 from mobile_app.tools.pwa import BuildReport, build_pwa
 from tests.e2e.conftest import ARGS, CHROMIUM, SHOTS
 
@@ -89,13 +101,114 @@ class StaticServer:
         self._proc = None
 
 
+class UpdateHost:
+    """The publisher's static host for signed content updates: a second origin on 127.0.0.1.
+
+    Serves the publisher output in :attr:`root` below ``/bonemets/`` with the headers the
+    README asks of an update host: ``Access-Control-Allow-Origin: *`` (unless :attr:`cors` is
+    off), ``Cache-Control: no-cache`` on ``manifest.json`` and ``immutable`` on ``docs/``.
+    :attr:`root` can be switched per test; with :attr:`down` set, every connection is closed
+    without an answer. :attr:`hits` records (path, Origin header, status) of each request.
+    """
+
+    PREFIX = "/bonemets/"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cors = True
+        self.down = False
+        self.hits: list[tuple[str, str, int]] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                origin = self.headers.get("Origin", "")
+                if host.down:
+                    host.hits.append((path, origin, 0))
+                    self.close_connection = True
+                    return
+                data = host.file(path)
+                code = 200 if data is not None else 404
+                host.hits.append((path, origin, code))
+                self.send_response(code)
+                if host.cors:
+                    self.send_header("Access-Control-Allow-Origin", "*")
+                if data is not None and path.endswith("/manifest.json"):
+                    self.send_header("Cache-Control", "no-cache")
+                elif data is not None:
+                    self.send_header("Cache-Control", "public, max-age=31536000, immutable")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data or b"")))
+                self.end_headers()
+                self.wfile.write(data or b"")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        """The update URL the PWA is built with."""
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{self.PREFIX}"
+
+    def file(self, path: str) -> bytes | None:
+        if not path.startswith(self.PREFIX):
+            return None
+        target = (self.root / path[len(self.PREFIX):]).resolve()
+        if not target.is_file() or self.root.resolve() not in target.parents:
+            return None
+        return target.read_bytes()
+
+    def reset(self, root: Path) -> None:
+        self.root, self.cors, self.down = root, True, False
+        self.hits.clear()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @pytest.fixture(scope="session")
-def pwa_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildReport]:
-    """The PWA, built once per session into a temporary directory."""
-    out = tmp_path_factory.mktemp("pwa") / "site"
-    report = build_pwa(out)
+def pwa_publisher_key() -> Ed25519PrivateKey:
+    """The test publisher's signing key; the PWA build (only) trusts it."""
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="session")
+def update_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpdateHost]:
+    """The update host the PWA is built against (nothing published yet: 404)."""
+    empty = tmp_path_factory.mktemp("update-host-empty")
+    host = UpdateHost(empty)
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+@pytest.fixture(scope="session")
+def pwa_site(tmp_path_factory: pytest.TempPathFactory, update_host: UpdateHost,
+             pwa_publisher_key: Ed25519PrivateKey) -> tuple[Path, BuildReport]:
+    """The PWA, built once per session into a temporary directory, with ``--update-url``
+    pointing at :func:`update_host` and the test publisher's key as its trusted key.
+    """
+    tmp = tmp_path_factory.mktemp("pwa")
+    keys_file = tmp / "trusted_keys.json"
+    keys = TrustedKeys.from_public_keys([public_key_bytes(pwa_publisher_key)])
+    keys_file.write_text(json.dumps(keys.to_json()), encoding="utf-8")
+    report = build_pwa(tmp / "site", update_url=update_host.url, trusted_keys_file=keys_file)
     print(report.format())
-    return out, report
+    return tmp / "site", report
 
 
 @pytest.fixture
