@@ -104,9 +104,7 @@ def browser_content() -> ContentService:
 
 def _browser_service() -> ContentService:
     from mobile_app.store.browser import PERSIST_DIR, IDBFSSync, _pyodide_fs
-    from mobile_app.sync.browser_fetch import (  # type: ignore[import-not-found,unused-ignore]
-        FetchFetcher,
-    )
+    from mobile_app.sync.browser_fetch import FetchFetcher
 
     syncer = IDBFSSync(_pyodide_fs())
     return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
