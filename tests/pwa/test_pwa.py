@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from mobile_app.cli import main as cli_main
 from mobile_app.tools.pwa import BuildReport, refresh_service_worker
+from tests.e2e.test_browser import fill
 from tests.pwa.conftest import (
     Offsite,
     StaticServer,
@@ -35,22 +36,6 @@ from tests.pwa.conftest import (
 )
 
 RADIOTHERAPY = re.compile(r"^Palliative radiotherapy|^Radiotherapy")
-
-
-def fill(page: Page, name: str, value: str) -> None:
-    """Type into a field (click first; retry if a re-render swallowed the keystrokes)."""
-    box = page.get_by_role("textbox", name=name)
-    for _ in range(3):
-        box.click()
-        box.fill(value)
-        try:
-            expect(box).to_have_value(value, timeout=3_000)
-            page.wait_for_timeout(300)
-            if box.input_value() == value:
-                return
-        except AssertionError:
-            continue
-    expect(box).to_have_value(value, timeout=1)
 
 
 def test_build_pwa_refuses_to_replace_a_folder_that_is_not_a_build(
