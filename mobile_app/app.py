@@ -141,8 +141,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     """The whole app: navigation, layout and the current screen."""
     page = ft.context.page
     route, set_route = ft.use_state(page.route or "/")
-    # Forms belong to one content version: an update brings fresh calculator definitions.
-    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [state.kb.version])
+    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
     last_section, set_last_section = ft.use_state("/")
 
     def mount() -> None:
@@ -208,10 +207,12 @@ def App(state: AppState, copy_text: Callable[[str], Any],
         if kind == "card" and item_id in state.kb.cards:
             detail_view = CardView(state, item_id, dark, go, back)
         elif kind == "calc" and item_id in state.kb.calculators:
+            calc = state.kb.calculators[item_id]
             cs = calc_states.get(item_id)
             if cs is None:
-                cs = calc_states[item_id] = CalculatorState.create(
-                    state.kb.calculators[item_id], s.units)
+                cs = calc_states[item_id] = CalculatorState.create(calc, s.units)
+            elif cs.calc is not calc:  # content updated: keep the answers, new parameters
+                cs = calc_states[item_id] = cs.rebased(calc, s.units)
             detail_view = CalculatorView(state, cs, dark, back, copy_text)
         else:
             detail_view = ft.Text(f"Not found: {route}")

@@ -153,6 +153,20 @@ class CalculatorState:
         state.recompute()
         return state
 
+    def rebased(self, calc: CalculatorEntry, units: Literal["conventional", "si"]
+                ) -> CalculatorState:
+        """This form on other content (after an update): the answers typed so far are kept
+        where the new calculator still has the field, and the result is recomputed with the
+        new content's parameters.
+        """
+        form = build_form(calc)
+        names = {f.name for f in form}
+        values = {**default_units(form, units),
+                  **{k: v for k, v in self.values.items() if k in names}}
+        state = CalculatorState(calc=calc, form=form, values=values)
+        state.recompute()
+        return state
+
     def field(self, name: str) -> Field:
         """The field spec named ``name``."""
         return next(f for f in self.form if f.name == name)

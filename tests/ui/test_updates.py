@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ from mobile_app.app import CHANGES, parse_route
 from mobile_app.store.db import Store
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.client import HttpxFetcher
-from mobile_app.ui.state import AppState, item_key
+from mobile_app.ui.state import AppState, CalculatorState, item_key
 from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.changes import change_rows, update_banners, update_section
 from tests.sync import conftest as sync_harness
@@ -207,3 +208,34 @@ def _texts(controls: list[Any]) -> list[str]:
     for c in controls:
         walk(c)
     return out
+
+
+def test_open_calculator_keeps_its_answers_and_uses_the_new_parameters(env: Env) -> None:
+    env.publish(version=2)
+    svc = service(env)
+    run(svc.check)
+    cs = CalculatorState.create(svc.kb.calculators["corrected_calcium"], "conventional")
+    cs.set_value("calcium", "8.0")
+    cs.set_value("albumin", "2.0")
+    assert cs.result is not None
+    assert cs.result.corrected_calcium == pytest.approx(8.0 + 0.8 * (4.0 - 2.0))  # type: ignore[attr-defined]
+
+    path = "calculators/corrected_calcium.json"
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["parameters"]["formula"]["normal_albumin_g_dl"] = 4.4
+
+    files = dict(base_files())
+    doc = json.loads(files[path])
+    edit(doc)
+    files[path] = json.dumps(doc, ensure_ascii=False).encode()
+    env.publish(files, notes={"corrected_calcium": "Normal albumin 4.4 g/dL (test)"})
+    run(svc.check)
+    new_calc = svc.kb.calculators["corrected_calcium"]
+    assert new_calc is not cs.calc
+    moved = cs.rebased(new_calc, "si")
+    assert moved.calc is new_calc
+    assert moved.values["calcium"] == "8.0" and moved.values["albumin"] == "2.0"
+    assert moved.values["calcium_unit"] == cs.values["calcium_unit"]  # the user's toggle stays
+    assert moved.result is not None
+    assert moved.result.corrected_calcium == pytest.approx(8.0 + 0.8 * (4.4 - 2.0))  # type: ignore[attr-defined]
