@@ -77,29 +77,25 @@ def server_content() -> ContentService:
         # A broken key file must not take the app down: show the verified content we have,
         # with the shipped keys, and say why updates are off.
         log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", keys_file)
-        service = ContentService(ContentStore(data_dir()), None)
-        service.message = f"Updates are off: the trusted key file {keys_file} is unusable"
-        return service
+        return ContentService(
+            ContentStore(data_dir()), None,
+            off_reason=f"Updates are off: the trusted key file {keys_file} is unusable")
     return ContentService(ContentStore(data_dir(), keys), update_url(), HttpxFetcher)
 
 
-_BROWSER_CONTENT: list[ContentService] = []
-
-
+@cache
 def browser_content() -> ContentService:
     """The content of the browser build: installed updates live on the IndexedDB-backed
     directory (mounted by the store), saved to IndexedDB after each install. If updates cannot
     work in this browser, the bundled content is shown and Settings says so.
     """
-    if not _BROWSER_CONTENT:
-        knowledge_base()
-        try:
-            service = _browser_service()
-        except Exception:
-            log.exception("content updates are unavailable in this browser")
-            service = ContentService(None, None)
-        _BROWSER_CONTENT.append(service)
-    return _BROWSER_CONTENT[0]
+    knowledge_base()
+    try:
+        return _browser_service()
+    except Exception:
+        log.exception("content updates are unavailable in this browser")
+        return ContentService(None, None,
+                              off_reason="Updates are unavailable in this browser")
 
 
 def _browser_service() -> ContentService:
@@ -142,7 +138,6 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     page = ft.context.page
     route, set_route = ft.use_state(page.route or "/")
     calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
-    last_section, set_last_section = ft.use_state("/")
 
     def mount() -> None:
         def on_route(e: ft.RouteChangeEvent) -> None:
@@ -177,8 +172,6 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     ft.use_effect(show_notice, [state.notice])
 
     section, detail = parse_route(route)
-    if detail is None and section != last_section:
-        set_last_section(section)
 
     def record_recent() -> None:
         if detail is not None and state.exists(detail):
@@ -243,8 +236,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
                       for _, lbl, i, si in SECTIONS],
         selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
         key="nav")
-    left = list_view(section if section != "/settings" or detail in (None, CHANGES)
-                     else last_section)
+    left = list_view(section)
     right = detail_view if detail_view is not None else ft.Container(
         ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
     return ft.SafeArea(ft.Row([

@@ -36,7 +36,9 @@ def update_url() -> str | None:
         value = json.loads(raw).get("update_url")
     except (ValueError, AttributeError):
         return None
-    return value.strip() or None if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
 
 
 def trusted_keys_file() -> str | None:

@@ -72,11 +72,6 @@ class UpdateInfo:
         """Where the content comes from, in words."""
         return SOURCE_TEXT.get(self.source, self.source)
 
-    @property
-    def stale(self) -> bool:
-        """Whether the user should be warned that the content may be out of date."""
-        return self.expired
-
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
@@ -94,15 +89,16 @@ class ContentService:
     after_install: Callable[[], None] | None = None
     """Called after new content was installed (the browser build saves its files)."""
     timeout_s: float = 15.0
+    off_reason: str = ""
+    """Why updates are off although they might be wanted (shown instead of the default)."""
 
     def __post_init__(self) -> None:
         self.content: LoadedContent = self.store.load() if self.store else bundled_content()
         self._prepare(self.content.kb)
         self.state: UpdateState = "idle" if self.url else "unconfigured"
         self.message = ("Not checked yet" if self.url
-                        else "No update source configured; showing the content below")
+                        else self._off_message())
         self.checked_at: datetime | None = None
-        self.last_result: SyncResult | None = None
         self._changes: tuple[ChangeEntry, ...] | None = None
         self._previous_version: int | None = None
         self._running: asyncio.Future[SyncResult | None] | None = None
@@ -145,6 +141,9 @@ class ContentService:
         changes = sorted(self.content.changes.items())
         return tuple(ChangeRow(i, "updated", note) for i, note in changes)
 
+    def _off_message(self) -> str:
+        return self.off_reason or "No update source configured; showing the content below"
+
     # --- listeners ----------------------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -176,7 +175,7 @@ class ContentService:
             The outcome, or ``None`` when no update source is configured.
         """
         if not self.url or self.store is None or self.fetcher_factory is None:
-            self.state, self.message = "unconfigured", "No update source configured"
+            self.state, self.message = "unconfigured", self._off_message()
             self._notify()
             return None
         if self._running is not None and not self._running.done():
@@ -204,7 +203,6 @@ class ContentService:
                     await aclose()
                 except Exception:
                     log.debug("closing the fetcher failed", exc_info=True)
-        self.last_result = result
         self.checked_at = self.now()
         self.state = result.state
         self.message = _capitalised(result.message)

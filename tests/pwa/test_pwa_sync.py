@@ -198,7 +198,7 @@ def _tiny_site(root: Path) -> Path:
 def _answered_by_sw(sw: Path, scope: str, cases: list[tuple[str, str, str]]) -> list[bool]:
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
-        pytest.skip("Node.js is needed to run the service worker's fetch handler")
+        pytest.fail("Node.js is missing: run scripts/install-chromium.sh (scripts/test.sh does)")
     harness = sw.parent / "harness.cjs"
     harness.write_text(SW_HARNESS_JS, encoding="utf-8")
     out = subprocess.run([node, str(harness), str(sw), scope, json.dumps(cases)],

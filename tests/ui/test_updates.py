@@ -239,3 +239,30 @@ def test_open_calculator_keeps_its_answers_and_uses_the_new_parameters(env: Env)
     assert moved.values["calcium_unit"] == cs.values["calcium_unit"]  # the user's toggle stays
     assert moved.result is not None
     assert moved.result.corrected_calcium == pytest.approx(8.0 + 0.8 * (4.4 - 2.0))  # type: ignore[attr-defined]
+
+
+def test_a_reason_for_updates_being_off_is_shown_and_kept(env: Env) -> None:
+    svc = ContentService(env.content, None, off_reason="Updates are off: key file unusable")
+    assert svc.info().message == "Updates are off: key file unusable"
+    assert run(svc.check) is None
+    assert svc.info().message == "Updates are off: key file unusable"
+
+
+def test_server_with_an_unusable_key_file_still_serves_its_content(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mobile_app import app
+
+    bad = tmp_path / "keys.json"
+    bad.write_text("{not json")
+    monkeypatch.setenv("BONEMETS_TRUSTED_KEYS", str(bad))
+    monkeypatch.setenv("BONEMETS_UPDATE_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("BONEMETS_DATA_DIR", str(tmp_path / "data"))
+    app.server_content.cache_clear()
+    try:
+        svc = app.server_content()
+        info = svc.info()
+        assert (info.source, info.configured) == ("bundled", False)
+        assert info.message == f"Updates are off: the trusted key file {bad} is unusable"
+    finally:
+        app.server_content.cache_clear()

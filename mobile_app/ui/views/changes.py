@@ -11,7 +11,6 @@ import flet as ft
 
 from mobile_app.ui.components import TOUCH_STYLE, back_button, heading
 from mobile_app.ui.state import AppState
-from mobile_app.ui.updates import UpdateInfo
 
 __all__ = ["ChangesView", "change_rows", "update_banners", "update_section"]
 
@@ -68,7 +67,7 @@ def update_banners(state: AppState, open_route: Open) -> list[ft.Control]:
     if info is None:
         return []
     out: list[ft.Control] = []
-    if info.stale:
+    if info.expired:
         when = f" on {info.expires.date().isoformat()}" if info.expires else ""
         out.append(_banner(
             f"Content may be out of date: its update signature expired{when}. Connect and "
@@ -83,11 +82,6 @@ def update_banners(state: AppState, open_route: Open) -> list[ft.Control]:
     return out
 
 
-def status_line(info: UpdateInfo) -> str:
-    """The status text of the update section."""
-    return info.message
-
-
 def update_section(state: AppState, check: Callable[[Any], Any], open_route: Open
                    ) -> list[ft.Control]:
     """The "Content updates" part of Settings."""
@@ -97,7 +91,7 @@ def update_section(state: AppState, check: Callable[[Any], Any], open_route: Ope
     controls: list[ft.Control] = [
         heading("Content updates", "title_small"),
         ft.Row([ft.Icon(STATE_ICON.get(info.state, ft.Icons.INFO_OUTLINE)),
-                ft.Text(status_line(info), key="update-status", expand=True)],
+                ft.Text(info.message, key="update-status", expand=True)],
                vertical_alignment=ft.CrossAxisAlignment.CENTER),
         ft.Text(f"Content version {info.version} ({info.issued}) · {info.source_text}",
                 key="content-version"),
