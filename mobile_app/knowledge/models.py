@@ -6,6 +6,8 @@ A KB is a set of documents (discriminated by ``kind``) plus a manifest::
     synonyms.json            kind "synonyms": search synonyms and brand names
     cards/<id>.json          kind "card": a quick card
     calculators/<id>.json    kind "point_score" (SINS, Mirels) or "formula_calc"
+    shared/<id>.json         kind "shared": cited parameter blocks several calculators use
+                             (a calculator names one with ``{"$shared": "<id>.<block>"}``)
     manifest.json            version, issue date, sha256 and length of every document
 
 Rules the models enforce: ids are stable snake_case; every dose names its sources; every
@@ -34,6 +36,7 @@ __all__ = [
     "Reference",
     "ReferenceList",
     "Section",
+    "SharedParameters",
     "SynonymList",
     "has_figure",
 ]
@@ -199,6 +202,25 @@ class FormulaCalc(Frozen):
     """Validated by the calculator's own parameter model when the KB loads."""
 
 
+class SharedParameters(Frozen):
+    """Cited parameter blocks shared by calculators: one source of truth for a threshold or
+    range that several calculators use (the calcium reference range, the severe threshold).
+    """
+
+    kind: Literal["shared"]
+    id: Id
+    title: str
+    blocks: dict[str, dict[str, Any]] = Field(min_length=1)
+    """Block name → a cited block (``refs``, ``evidence`` and its figures)."""
+
+    @model_validator(mode="after")
+    def _cited(self) -> Self:
+        for name, block in self.blocks.items():
+            if not block.get("refs"):
+                raise ValueError(f"shared block {self.id}.{name} has no refs")
+        return self
+
+
 class PointScoreDoc(PointScore):
     """A point score as stored in the KB (the engine's model plus catalogue fields)."""
 
@@ -207,7 +229,7 @@ class PointScoreDoc(PointScore):
 
 
 Document = Annotated[
-    Card | PointScoreDoc | FormulaCalc | ReferenceList | SynonymList,
+    Card | PointScoreDoc | FormulaCalc | SharedParameters | ReferenceList | SynonymList,
     Field(discriminator="kind"),
 ]
 
