@@ -12,7 +12,14 @@ from mobile_app.domain.units import format_number
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.knowledge.models import Card
 
-__all__ = ["EVIDENCE_LABEL", "card_text", "note_text", "result_text", "value_text"]
+__all__ = [
+    "EVIDENCE_LABEL",
+    "card_text",
+    "change_note_lines",
+    "note_text",
+    "result_text",
+    "value_text",
+]
 
 EVIDENCE_LABEL = {
     "confirmed": "",
@@ -40,6 +47,15 @@ def value_text(value: Any, unit: str = "", decimals: int = 2) -> str:
     return f"{text} {unit}".strip()
 
 
+def change_note_lines(card: Card) -> list[str]:
+    """The card's change note as text lines, newest revision first (empty if none)."""
+    lines: list[str] = []
+    for version, day, texts in card.change_log:
+        lines.append(f"Revision {version} ({day.isoformat()}):")
+        lines += [f"  - {text}" for text in texts]
+    return lines
+
+
 def card_text(card: Card, kb: KnowledgeBase) -> str:
     """A card as plain text, with sources and content version."""
     lines = [card.title.upper(), card.summary, ""]
@@ -59,6 +75,9 @@ def card_text(card: Card, kb: KnowledgeBase) -> str:
         lines += [f"Calculators: {names}", ""]
     lines.append("Sources:")
     lines += [f"  [{r.id}] {r.citation}" for r in kb.cite(card.sources)]
+    changes = change_note_lines(card)
+    if changes:
+        lines += ["", "Changes:", *(f"  {line}" for line in changes)]
     lines.append(
         f"Content v{kb.version} ({kb.issued.isoformat()}) · card revision {card.version} · "
         f"last reviewed {card.last_reviewed.isoformat()}"
