@@ -18,6 +18,8 @@ UNIT = r"(?:mg|IU|mL|mcg|µg|units?|mmol|kBq|MBq|g\b)"
 NUMBER = re.compile(rf"(?<![\d,.])(\d{{4,}})(?=(?:\.\d+)?(?:\s*[–-]\s*[\d,]+(?:\.\d+)?)?\s*{UNIT})")
 SECOND = re.compile(rf"(?<=[–-])(\d{{4,}})(?=(?:\.\d+)?\s*{UNIT})")
 SKIP = {"refs", "id", "citation", "url", "doi", "pmid"}
+AMOUNT_DIGITS = re.compile(r"(?<![\d,.])(\d{4,})(?![\d,])")
+"""In a dose's ``amount`` every number is a dose figure (its unit is the next field)."""
 
 
 def group(text: str) -> str:
@@ -28,10 +30,16 @@ def group(text: str) -> str:
     return SECOND.sub(fmt, NUMBER.sub(fmt, text))
 
 
+def group_amount(text: str) -> str:
+    """Group every number of 1,000 or more in a dose amount ("1000–4000")."""
+    return AMOUNT_DIGITS.sub(lambda m: f"{int(m.group(1)):,}", text)
+
+
 def walk(obj: Any) -> Any:
     """``obj`` with every text rewritten (keys in ``SKIP`` untouched)."""
     if isinstance(obj, dict):
-        return {k: v if k in SKIP else walk(v) for k, v in obj.items()}
+        return {k: v if k in SKIP else group_amount(v) if k == "amount" and isinstance(v, str)
+                else walk(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [walk(v) for v in obj]
     return group(obj) if isinstance(obj, str) else obj
@@ -39,11 +47,16 @@ def walk(obj: Any) -> Any:
 
 def main(paths: list[str]) -> None:
     """Rewrite each file in place, keeping its layout: only the JSON strings change."""
-    string = re.compile(r'"(?:[^"\\]|\\.)*"')
+    string = re.compile(r'("amount":\s*)?("(?:[^"\\]|\\.)*")')
+
+    def fix(m: re.Match[str]) -> str:
+        text = json.loads(m.group(2))
+        return (m.group(1) or "") + json.dumps(
+            group_amount(text) if m.group(1) else group(text), ensure_ascii=False)
+
     for path in map(Path, paths):
         raw = path.read_text(encoding="utf-8")
-        new = string.sub(lambda m: json.dumps(group(json.loads(m.group(0))),
-                                              ensure_ascii=False), raw)
+        new = string.sub(fix, raw)
         if json.loads(new) != walk(json.loads(raw)):
             raise SystemExit(f"{path}: a key or identifier would change; edit it by hand")
         path.write_text(new, encoding="utf-8")

@@ -18,6 +18,7 @@ from mobile_app.knowledge.models import Card
 __all__ = [
     "EVIDENCE_LABEL",
     "card_text",
+    "change_note_lines",
     "figure_text",
     "input_text",
     "note_text",
@@ -80,6 +81,15 @@ def result_summary(result: Result) -> str:
     return f"{result.category_label}: {figs}" if figs else result.category_label
 
 
+def change_note_lines(card: Card) -> list[str]:
+    """The card's change note as text lines, newest revision first (empty if none)."""
+    lines: list[str] = []
+    for version, day, texts in card.change_log:
+        lines.append(f"Revision {version} ({day.isoformat()}):")
+        lines += [f"  - {text}" for text in texts]
+    return lines
+
+
 def card_text(card: Card, kb: KnowledgeBase) -> str:
     """A card as plain text, with sources and content version."""
     lines = [card.title.upper(), card.summary, ""]
@@ -99,6 +109,9 @@ def card_text(card: Card, kb: KnowledgeBase) -> str:
         lines += [f"Calculators: {names}", ""]
     lines.append("Sources:")
     lines += [f"  [{r.id}] {r.citation}" for r in kb.cite(card.sources)]
+    changes = change_note_lines(card)
+    if changes:
+        lines += ["", "Changes:", *(f"  {line}" for line in changes)]
     lines.append(
         f"Content v{kb.version} ({kb.issued.isoformat()}) · card revision {card.version} · "
         f"last reviewed {card.last_reviewed.isoformat()}"

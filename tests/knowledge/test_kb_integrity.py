@@ -125,8 +125,12 @@ def test_unverified_figures_carry_the_label(kb: KnowledgeBase) -> None:
     assert kb.calculators["calcium_dosing"].evidence == "unverified"
     hypo = kb.cards["hypocalcemia"]
     assert hypo.evidence == "unverified"
-    unverified = [d for s in hypo.sections for d in s.doses if d.evidence == "unverified"]
-    assert any("kg" in d.unit or "kg" in d.amount or "kg" in d.note for d in unverified)
+    # On the card it is only an unverified warning, never a dose a rate could be set from.
+    doses = [d for s in hypo.sections for d in s.doses]
+    assert not any("10–15" in d.amount and "kg" in d.unit for d in doses)
+    warnings = [w for s in hypo.sections for w in s.warnings if "10–15 mg/kg" in w.text]
+    assert len(warnings) == 1 and warnings[0].evidence == "unverified"
+
 
 
 _UNGROUPED = re.compile(
@@ -136,7 +140,9 @@ _UNGROUPED = re.compile(
 def _kb_texts(obj: object) -> Iterator[str]:
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if key not in ("refs", "id", "citation", "url", "doi", "pmid"):
+            if key == "amount" and isinstance(value, str):
+                yield f"{value} {obj.get('unit', '')}"  # a dose: amount and unit together
+            elif key not in ("refs", "id", "citation", "url", "doi", "pmid"):
                 yield from _kb_texts(value)
     elif isinstance(obj, list):
         for value in obj:

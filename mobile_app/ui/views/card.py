@@ -10,6 +10,7 @@ from typing import Any
 import flet as ft
 
 from mobile_app.knowledge.models import Card
+from mobile_app.knowledge.text import change_note_lines
 from mobile_app.ui.components import (
     detail_header,
     dose_box,
@@ -21,7 +22,7 @@ from mobile_app.ui.components import (
 )
 from mobile_app.ui.state import AppState, item_key
 
-__all__ = ["CardView", "card_body"]
+__all__ = ["CardView", "card_body", "change_notes_block"]
 
 
 def card_body(state: AppState, card: Card, dark: bool,
@@ -57,10 +58,30 @@ def card_body(state: AppState, card: Card, dark: bool,
         out.append(ft.Card(content=ft.Container(ft.Column(body, spacing=8, tight=True),
                                                 padding=14),
                            semantic_container=False))
+    notes = change_notes_block(card)
+    if notes is not None:
+        out.append(notes)
     out.append(sources_block(state.kb, card.sources))
     out.append(version_footer(state.kb, f"card rev {card.version} · last reviewed "
                                         f"{card.last_reviewed.isoformat()}"))
     return out
+
+
+def change_notes_block(card: Card) -> ft.Control | None:
+    """The card's own change note (what each revision changed), or None if it has none."""
+    lines = change_note_lines(card)
+    if not lines:
+        return None
+    return ft.ExpansionTile(
+        title=ft.Text(f"Changes in revision {card.version}"),
+        leading=ft.Icon(ft.Icons.HISTORY),
+        controls=[ft.Container(
+            ft.Column([ft.Text(line, theme_style=ft.TextThemeStyle.BODY_SMALL) for line in lines],
+                      spacing=4, tight=True),
+            padding=12)],
+        maintain_state=True,
+        key="card-change-notes",
+    )
 
 
 def _change_note(state: AppState, card_id: str) -> str:
