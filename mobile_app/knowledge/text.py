@@ -22,9 +22,9 @@ __all__ = [
     "figure_text",
     "input_text",
     "note_text",
-    "result_summary",
     "result_text",
     "step_text",
+    "summary_figures",
     "table_lines",
 ]
 
@@ -75,10 +75,10 @@ def step_text(step: Step) -> str:
     return f"{text} ({step.detail})" if step.detail else text
 
 
-def result_summary(result: Result) -> str:
-    """The result in one line: category and the summary figures ("BED 14.4 Gy · EQD2 12 Gy")."""
-    figs = " · ".join(f"{f.label} {f.text}" for f in result.figures if f.summary)
-    return f"{result.category_label}: {figs}" if figs else result.category_label
+def summary_figures(result: Result) -> str:
+    """The summary figures in one line, each named ("BED: 14.4 Gy · EQD2: 12 Gy")."""
+    return " · ".join(f"{f.label}: {f.text}" for f in result.figures if f.summary)
+
 
 
 def change_note_lines(card: Card) -> list[str]:

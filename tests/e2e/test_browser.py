@@ -85,10 +85,10 @@ def test_zoledronic_dose_with_creatinine_in_umol_l(page: tuple[Page, Offsite], a
     fill(pg, "Weight (kg)", "64")
     pg.get_by_role("radio", name="Female", exact=True).click()
     pg.get_by_role("button", name="µmol/L").click()
-    fill(pg, "Serum creatinine", "110")
+    fill(pg, "Creatinine", "110")
     # (140 − 72) × 64 / (72 × 110/88.4) × 0.85 = 41.3 mL/min → 3.3 mg = 4.1 mL
     seen(pg, "41.3 mL/min")
-    seen(pg, "3.3 mg = 4.1 mL of 4 mg/5 mL")
+    seen(pg, "3.3 mg = 4.1 mL of the 4 mg/5 mL concentrate")
     shot(pg, f"zoledronic_umol_{viewport}")
 
 
@@ -101,7 +101,7 @@ def test_input_error_for_an_impossible_value(page: tuple[Page, Offsite], app_url
     fill(pg, "Age (years)", "70")
     fill(pg, "Weight (kg)", "70")
     pg.get_by_role("radio", name="Male", exact=True).click()
-    fill(pg, "Serum creatinine", "183")  # mg/dL selected: looks like µmol/L
+    fill(pg, "Creatinine", "183")  # mg/dL selected: looks like µmol/L
     seen(pg, re.compile(r"Creatinine 183 mg/dL is outside .* looks like µmol/L"))
     shot(pg, f"input_error_{viewport}")
 

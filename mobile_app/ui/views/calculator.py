@@ -15,7 +15,7 @@ import flet as ft
 
 from mobile_app.domain.models import Figure, PlanSection, Table
 from mobile_app.domain.units import display_unit
-from mobile_app.knowledge.text import input_text, result_summary, result_text, step_text
+from mobile_app.knowledge.text import input_text, result_text, step_text, summary_figures
 from mobile_app.ui.components import (
     TOUCH_STYLE,
     detail_header,
@@ -207,8 +207,7 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
                 border_radius=8, key="calc-category", expand=True),
             ft.FilledButton("Copy result", icon=ft.Icons.CONTENT_COPY, on_click=copy,
                             key="copy-result"),
-        ], wrap=True, spacing=8, run_spacing=8,
-            vertical_alignment=ft.CrossAxisAlignment.CENTER),
+        ], spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER),
     ]
     rows.extend(figure_row(f, dark, stacked) for f in r.figures)
     rows.append(ft.Text(r.interpretation, key="calc-interpretation"))
@@ -284,10 +283,9 @@ def _sticky_summary(cs: CalculatorState, dark: bool) -> ft.Control:
                             border_radius=8, bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
                             key="calc-summary")
     fg = ft.Colors.BLACK if dark else ft.Colors.WHITE
-    figures = " · ".join(f"{f.label} {f.text}" for f in r.figures if f.summary)
+    figures = summary_figures(r)
     return ft.Container(
         ft.Column([ft.Text(r.category_label, color=fg, weight=ft.FontWeight.BOLD),
                    ft.Text(figures, color=fg)], spacing=0, tight=True),
         padding=ft.Padding.symmetric(horizontal=12, vertical=8), border_radius=8,
-        bgcolor=severity_color(r.severity, dark), key="calc-summary",
-        tooltip=result_summary(r))
+        bgcolor=severity_color(r.severity, dark), key="calc-summary")
