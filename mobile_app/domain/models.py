@@ -102,6 +102,9 @@ class Figure(Frozen):
     """Evidence of the figures used (a badge shows when not confirmed)."""
     summary: bool = False
     """Also shown in the one-line result summary above the form."""
+    short: str = ""
+    """A shorter form of ``text`` for that summary (empty: ``text``), never leaving out the
+    dose itself ("10–20 mL calcium gluconate 10% over 10 min")."""
     tone: Literal["normal", "info", "warning", "danger"] | None = None
     """Colour of a figure that is a decision (route, dose band); None: plain."""
 

@@ -77,7 +77,7 @@ def step_text(step: Step) -> str:
 
 def summary_figures(result: Result) -> str:
     """The summary figures in one line, each named ("BED: 14.4 Gy · EQD2: 12 Gy")."""
-    return " · ".join(f"{f.label}: {f.text}" for f in result.figures if f.summary)
+    return " · ".join(f"{f.label}: {f.short or f.text}" for f in result.figures if f.summary)
 
 
 

@@ -130,7 +130,7 @@ def open_app(page: Page, url: str) -> float:
     Returns seconds to the first frame.
     """
     t0 = time.monotonic()
-    page.goto(url)
+    page.goto(url, timeout=90_000)
     page.wait_for_selector("#loading", state="detached", timeout=90_000)
     elapsed = time.monotonic() - t0
     page.locator("flt-semantics-placeholder").dispatch_event("click")

@@ -18,25 +18,41 @@ def seen(page: Page, text: str | re.Pattern[str], timeout: int = T) -> None:
         timeout=timeout)
 
 
-def fill(page: Page, name: str, value: str) -> None:
-    """Type into a field and make sure the app saw it.
+def _textbox_values(page: Page) -> dict[str, str]:
+    return dict(page.evaluate("""() => [...document.querySelectorAll('input, textarea')]
+        .filter(e => e.getAttribute('aria-label'))
+        .map(e => [e.getAttribute('aria-label'), e.value])"""))
 
-    Flutter web edits through one hidden <input> that moves with focus; when a re-render lands
-    between Playwright's click and fill, the keystrokes can go nowhere (no change event at all,
-    seen about 1 in 6 fast runs). A person types after focus settles; the test retries instead.
+
+def fill(page: Page, name: str, value: str) -> None:
+    """Type into a field and make sure the app saw it — and only it.
+
+    Flutter web edits through one <input> bound to the focused field; when a re-render moves
+    the fields between Playwright's click and its typing, the keystrokes can land in the field
+    that had focus before (seen: "72" + "1.3" → age "721.3" at 200 % text). A person types once
+    the caret is in the field: the test waits for focus, then checks no other field changed.
     """
     box = page.get_by_role("textbox", name=name)
+    before = {k: v for k, v in _textbox_values(page).items() if k != name}
     for _ in range(3):
         box.click()  # click before fill: fill alone is flaky on Flutter text fields
+        try:
+            expect(box).to_be_focused(timeout=3_000)
+        except AssertionError:
+            continue
+        page.wait_for_timeout(150)
         box.fill(value)
         try:
             expect(box).to_have_value(value, timeout=3_000)
             page.wait_for_timeout(300)
             if box.input_value() == value:
-                return
+                break
         except AssertionError:
             continue
     expect(box).to_have_value(value, timeout=1)
+    after = _textbox_values(page)
+    changed = {k: (v, after[k]) for k, v in before.items() if k in after and after[k] != v}
+    assert not changed, f"typing into {name!r} changed other fields: {changed}"
 
 
 def test_open_a_card(page: tuple[Page, Offsite], app_url: str, viewport: str) -> None:

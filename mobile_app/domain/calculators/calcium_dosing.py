@@ -537,7 +537,9 @@ def calcium_dosing(inp: CalciumDosingInput, params: CalciumDosingParams) -> Calc
                          f"{format_range(low_rate, top, 1)} mL/h, titrated")
         figures += [
             Figure(key="iv_bolus", label="IV bolus now", text=bolus_text, value=float(hi),
-                   unit="mL", summary=True, evidence=b.evidence),
+                   unit="mL", summary=True, evidence=b.evidence,
+                   short=f"{format_range(lo, hi)} mL calcium gluconate 10% over "
+                   f"{format_number(b.minutes)} min"),
             Figure(key="infusion", label="Then continuous infusion", text=infusion_text,
                    value=top, unit="mL/h", evidence=worst_evidence([s.evidence])),
         ]
@@ -575,7 +577,9 @@ def calcium_dosing(inp: CalciumDosingInput, params: CalciumDosingParams) -> Calc
         figures.append(Figure(key="oral", label="Oral calcium" if route == "oral"
                               else "When stable: oral calcium", text=oral_text,
                               value=oral_day.high, unit="mg/day", summary=route == "oral",
-                              evidence=o.evidence))
+                              evidence=o.evidence,
+                              short=f"{format_range(oral_day.low, oral_day.high, 0)} mg "
+                              "elemental calcium a day"))
         plan.append(PlanSection(
             key="oral", title="Oral calcium" if route == "oral" else "When stable and able to "
             "swallow: oral calcium",

@@ -198,17 +198,22 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
     stacked = scale >= 1.5 or state.is_phone
     grid = (not state.is_phone and scale <= 1.0
             and state.width - 520 >= WIDE_TABLE_MIN_WIDTH)
-    rows: list[ft.Control] = [
-        ft.Row([
-            ft.Container(
-                ft.Text(r.category_label, color=ft.Colors.WHITE if not dark else ft.Colors.BLACK,
-                        weight=ft.FontWeight.BOLD, theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
-                bgcolor=color, padding=ft.Padding.symmetric(horizontal=12, vertical=6),
-                border_radius=8, key="calc-category", expand=True),
-            ft.FilledButton("Copy result", icon=ft.Icons.CONTENT_COPY, on_click=copy,
-                            key="copy-result"),
-        ], spacing=8, vertical_alignment=ft.CrossAxisAlignment.CENTER),
-    ]
+    chip = ft.Container(
+        ft.Text(r.category_label, color=ft.Colors.WHITE if not dark else ft.Colors.BLACK,
+                weight=ft.FontWeight.BOLD, theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+        bgcolor=color, padding=ft.Padding.symmetric(horizontal=12, vertical=6),
+        border_radius=8, key="calc-category")
+    copy_button = ft.FilledButton("Copy result", icon=ft.Icons.CONTENT_COPY, on_click=copy,
+                                  key="copy-result")
+    header: ft.Control
+    if stacked:  # phone or large text: the headline gets the whole width, "Copy" under it
+        header = ft.Column([chip, copy_button], spacing=8, tight=True,
+                           horizontal_alignment=ft.CrossAxisAlignment.START)
+    else:
+        chip.expand = True
+        header = ft.Row([chip, copy_button], spacing=8,
+                        vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    rows: list[ft.Control] = [header]
     rows.extend(figure_row(f, dark, stacked) for f in r.figures)
     rows.append(ft.Text(r.interpretation, key="calc-interpretation"))
     badge = evidence_badge(r.evidence, dark)
@@ -264,12 +269,16 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     badge = evidence_badge(calc.evidence, dark) if calc.evidence == "unverified" else None
     if badge is not None:
         summary.append(badge)
+    # The one-line summary stays in view above the form; at large text it would take most of
+    # a phone's screen, so there it scrolls with the form instead.
+    pinned = scale < 1.5
+    body: list[ft.Control] = [] if pinned else [_sticky_summary(cs, dark)]
+    body += [*summary, ft.Column(form, spacing=14, tight=True),
+             _result_panel(state, cs, dark, copy)]
     return ft.Column(
         [detail_header(state, key, calc.title, back),
-         _sticky_summary(cs, dark),
-         ft.Column([*summary, ft.Column(form, spacing=14, tight=True),
-                    _result_panel(state, cs, dark, copy)],
-                   spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
+         *([_sticky_summary(cs, dark)] if pinned else []),
+         ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
         spacing=8, expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
 

@@ -55,9 +55,10 @@ def card_body(state: AppState, card: Card, dark: bool,
                     for w in sec.warnings)
         body.extend(note_row(p, dark, icon=ft.Icons.ERROR_OUTLINE, tone="danger")
                     for p in sec.pitfalls)
+        target = ft.ScrollKey(f"section-{sec.id}")  # type: ignore[call-arg]
         out.append(ft.Card(content=ft.Container(ft.Column(body, spacing=8, tight=True),
                                                 padding=14),
-                           semantic_container=False))
+                           semantic_container=False, key=target))
     notes = change_notes_block(card)
     if notes is not None:
         out.append(notes)
@@ -105,11 +106,27 @@ def _number_icon(i: int) -> ft.IconData:
 def CardView(state: AppState, card_id: str, dark: bool,
              open_route: Callable[[str], Callable[[Any], Any]],
              back: Callable[[Any], Any] | None) -> ft.Control:
-    """A quick card with its favourite toggle."""
+    """A quick card: its header (back, title, favourite, and a jump-to-section menu for long
+    cards) stays in view while the body scrolls.
+    """
     card = state.kb.cards.get(card_id)
     if card is None:
         return ft.Text(f"Card “{card_id}” is not in content v{state.kb.version}.")
-    return ft.Column(
-        [detail_header(state, item_key("card", card.id), card.title, back),
-         *card_body(state, card, dark, open_route)],
-        spacing=10, scroll=ft.ScrollMode.AUTO, expand=True)
+    body = ft.Column(card_body(state, card, dark, open_route), spacing=10,
+                     scroll=ft.ScrollMode.AUTO, expand=True, key="card-body")
+
+    def jump(section_id: str) -> Callable[[Any], Any]:
+        # Reconciliation hands each render's controls the identity of the mounted ones, so
+        # the body of this render is the one on the page when its menu is used.
+        async def handler(_: Any) -> None:
+            await body.scroll_to(scroll_key=f"section-{section_id}", duration=300)
+        return handler
+
+    header = detail_header(state, item_key("card", card.id), card.title, back)
+    if len(card.sections) >= 3:
+        header.controls.insert(len(header.controls) - 1, ft.Semantics(
+            label="Jump to section", button=True, content=ft.PopupMenuButton(
+                icon=ft.Icons.TOC, tooltip="Jump to section", key="card-sections",
+                items=[ft.PopupMenuItem(content=sec.title, on_click=jump(sec.id))
+                       for sec in card.sections])))
+    return ft.Column([header, body], spacing=10, expand=True)
