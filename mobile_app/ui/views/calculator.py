@@ -15,6 +15,7 @@ import flet as ft
 
 from mobile_app.domain.models import Figure, PlanSection, Table
 from mobile_app.domain.units import display_unit
+from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.text import input_text, result_text, step_text, summary_figures
 from mobile_app.ui.components import (
     TOUCH_STYLE,
@@ -111,9 +112,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
     value = cs.values.get(f.name)
     key = f"calc-{cs.calc.id}-{f.name}"
     if f.kind == "choice":
-        selected = value
-        if f.name == "location" and cs.result is not None and "level" in cs.values:
-            selected = cs.result.inputs.get("location")
+        selected = cs.derived.get(f.name, value)
 
         async def on_choice(e: ft.Event[ft.RadioGroup], name: str = f.name) -> None:
             cs.set_value(name, e.control.value)
@@ -183,8 +182,32 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
     return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START)
 
 
+def _handoff_buttons(state: AppState, cs: CalculatorState,
+                     go: Callable[[str], Callable[[Any], Any]] | None) -> ft.Control | None:
+    """The next screens this result offers (a card, or a calculator with values carried)."""
+    r = cs.result
+    if r is None or go is None:
+        return None
+    buttons: list[ft.Control] = []
+    for h in cs.calc.handoffs:
+        if not h.applies(r.category):
+            continue
+
+        async def open_it(e: Any, h: Handoff = h) -> None:
+            route = state.hand_off(cs, h)
+            await go(route)(e)
+
+        icon = ft.Icons.CALCULATE if h.to.startswith("calc:") else ft.Icons.DESCRIPTION_OUTLINED
+        buttons.append(ft.FilledTonalButton(h.label, icon=icon, on_click=open_it,
+                                            key=f"handoff-{h.to.replace(':', '-')}"))
+    if not buttons:
+        return None
+    return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8, key="calc-handoffs")
+
+
 def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
-                  copy: Callable[[Any], Awaitable[None]]) -> ft.Control:
+                  copy: Callable[[Any], Awaitable[None]],
+                  go: Callable[[str], Callable[[Any], Any]] | None = None) -> ft.Control:
     r = cs.result
     if r is None:
         if cs.error is not None:
@@ -216,6 +239,9 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
     rows: list[ft.Control] = [header]
     rows.extend(figure_row(f, dark, stacked) for f in r.figures)
     rows.append(ft.Text(r.interpretation, key="calc-interpretation"))
+    handoffs = _handoff_buttons(state, cs, go)
+    if handoffs is not None:
+        rows.append(handoffs)
     badge = evidence_badge(r.evidence, dark)
     if badge is not None:
         rows.append(badge)
@@ -244,7 +270,8 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
 @ft.component
 def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
                    back: Callable[[Any], Any] | None,
-                   copy_text: Callable[[str], Awaitable[None]]) -> ft.Control:
+                   copy_text: Callable[[str], Awaitable[None]],
+                   go: Callable[[str], Callable[[Any], Any]] | None = None) -> ft.Control:
     """A calculator with its live result."""
     calc = cs.calc
     key = item_key("calc", calc.id)
@@ -274,7 +301,7 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     pinned = scale < 1.5
     body: list[ft.Control] = [] if pinned else [_sticky_summary(cs, dark)]
     body += [*summary, ft.Column(form, spacing=14, tight=True),
-             _result_panel(state, cs, dark, copy)]
+             _result_panel(state, cs, dark, copy, go)]
     return ft.Column(
         [detail_header(state, key, calc.title, back),
          *([_sticky_summary(cs, dark)] if pinned else []),
