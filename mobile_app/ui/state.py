@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -26,6 +27,10 @@ __all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
 log = logging.getLogger(__name__)
 
 PHONE_MAX_WIDTH = 840
+STALE_AFTER_S = 30 * 60
+"""Answers older than this are flagged "entered … ago" (is this still the same patient?)."""
+CLEAR_AFTER_S = 12 * 60 * 60
+"""Answers older than this are cleared when the calculator is opened again."""
 _FORM_LOCK = threading.Lock()
 """Serialises form updates: Flet may run synchronous handlers on several threads."""
 
@@ -118,13 +123,15 @@ class AppState:
         self.settings_repo.save(new)
         self.settings = new
 
-    def calculator(self, calc_id: str) -> CalculatorState:
+    def calculator(self, calc_id: str, now: float | None = None) -> CalculatorState:
         """The form of a calculator of the current content: the one in progress (moved onto
-        new parameters if the content changed under it), else a new one.
+        new parameters if the content changed under it), else a new one. Answers older than
+        :data:`CLEAR_AFTER_S` are not kept.
         """
         calc = self.kb.calculators[calc_id]
         cs = self.calculators.get(calc_id)
-        if cs is None:
+        age = cs.age_s(time.time() if now is None else now) if cs is not None else None
+        if cs is None or (age is not None and age > CLEAR_AFTER_S):
             cs = self.calculators[calc_id] = CalculatorState.create(calc, self.settings.units)
         elif cs.calc is not calc:  # content updated: keep the answers, new parameters
             cs = self.calculators[calc_id] = cs.rebased(calc, self.settings.units)
@@ -183,6 +190,10 @@ class CalculatorState:
     error: InputError | None = None
     missing: list[str] = field(default_factory=list)
     field_errors: dict[str, str] = field(default_factory=dict)
+    entered_at: float | None = None
+    """When an answer was last typed (epoch seconds); None for an untouched form."""
+    units: Literal["conventional", "si"] = "conventional"
+    """The unit preference the form started with (New patient restores it)."""
     derived: dict[str, Any] = field(default_factory=dict)
     """Answers decided by another field, shown at once (a typed spine level selects its
     location even while other answers are still missing)."""
@@ -192,9 +203,25 @@ class CalculatorState:
                ) -> CalculatorState:
         """An empty form with unit toggles set from the user's preference."""
         form = build_form(calc)
-        state = cls(calc=calc, form=form, values=dict(default_units(form, units)))
+        state = cls(calc=calc, form=form, values=dict(default_units(form, units)), units=units)
         state.recompute()
         return state
+
+    def has_answers(self) -> bool:
+        """Whether anything was typed or chosen (units alone do not count)."""
+        return any(v not in (None, "") for k, v in self.values.items()
+                   if self.field(k).kind != "unit")
+
+    def age_s(self, now: float) -> float | None:
+        """Seconds since the last answer (None for an untouched form)."""
+        return None if self.entered_at is None or not self.has_answers() else now - self.entered_at
+
+    def clear(self) -> None:
+        """New patient: every answer removed, the units back to the preference."""
+        with _FORM_LOCK:
+            self.values = dict(default_units(self.form, self.units))
+            self.entered_at = None
+            self.recompute()
 
     def rebased(self, calc: CalculatorEntry, units: Literal["conventional", "si"]
                 ) -> CalculatorState:
@@ -206,7 +233,8 @@ class CalculatorState:
         names = {f.name for f in form}
         values = {**default_units(form, units),
                   **{k: v for k, v in self.values.items() if k in names}}
-        state = CalculatorState(calc=calc, form=form, values=values)
+        state = CalculatorState(calc=calc, form=form, values=values, units=units,
+                                entered_at=self.entered_at)
         state.recompute()
         return state
 
@@ -214,7 +242,7 @@ class CalculatorState:
         """The field spec named ``name``."""
         return next(f for f in self.form if f.name == name)
 
-    def set_value(self, name: str, value: Any) -> None:
+    def set_value(self, name: str, value: Any, now: float | None = None) -> None:
         """Set one input (text as typed, a choice id, a unit or a bool) and recompute."""
         with _FORM_LOCK:
             values = {**self.values, name: value}
@@ -227,6 +255,7 @@ class CalculatorState:
                 elif sets == name:
                     values.pop(f.name, None)
             self.values = values
+            self.entered_at = time.time() if now is None else now
             self.recompute()
 
     def raw_input(self) -> dict[str, Any]:

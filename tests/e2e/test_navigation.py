@@ -55,3 +55,19 @@ def test_corrected_calcium_opens_calcium_dosing_with_the_value(
     seen(pg, "Severe hypocalcaemia: IV calcium now")  # symptomatic and below 8.5
     seen(pg, "8.4 mg/dL")
     shot(pg, f"handoff_calcium_{viewport}")
+
+
+def test_new_patient_clears_the_previous_answers(page: tuple[Page, Offsite], app_url: str,
+                                                 viewport: str) -> None:
+    from tests.e2e.test_browser import fill
+
+    pg, _ = page
+    open_app(pg, f"{app_url}/calc/bed_eqd2")
+    fill(pg, "Total dose (Gy)", "8")
+    fill(pg, "Fractions", "1")
+    fill(pg, "α/β (Gy)", "10")
+    seen(pg, "14.4 Gy")
+    pg.get_by_role("button", name="New patient").click()
+    seen(pg, "Fill in: Total dose, Fractions, α/β")
+    expect(pg.get_by_text("14.4 Gy")).to_have_count(0, timeout=T)
+    expect(pg.get_by_role("button", name="New patient")).to_have_count(0, timeout=T)

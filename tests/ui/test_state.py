@@ -266,3 +266,26 @@ def test_kb_refuses_a_handoff_into_a_missing_field(kb: KnowledgeBase) -> None:
         load_files(files)
     text = " ".join(info.value.problems)
     assert "no input 'nope'" in text and "unknown card 'nonexistent'" in text
+
+
+def test_new_patient_clears_and_old_answers_are_flagged_then_dropped(app_state: AppState
+                                                                     ) -> None:
+    from mobile_app.ui.state import CLEAR_AFTER_S, STALE_AFTER_S
+
+    cs = app_state.calculator("bed_eqd2", now=1000.0)
+    assert not cs.has_answers() and cs.age_s(1000.0) is None
+    cs.set_value("total_dose_gy", "8", now=1000.0)
+    assert cs.age_s(1000.0 + STALE_AFTER_S + 1) == STALE_AFTER_S + 1
+    assert app_state.calculator("bed_eqd2", now=1000.0 + CLEAR_AFTER_S - 1) is cs
+    fresh = app_state.calculator("bed_eqd2", now=1000.0 + CLEAR_AFTER_S + 1)
+    assert fresh is not cs and not fresh.has_answers()
+    fresh.set_value("fractions", "1")
+    fresh.clear()
+    assert not fresh.has_answers() and fresh.result is None
+
+
+def test_si_preference_survives_new_patient(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "si")
+    cs.set_value("creatinine_unit", "mg/dL")
+    cs.clear()
+    assert cs.values == {"creatinine_unit": "umol/L"}

@@ -8,6 +8,7 @@ knows no calculator by name, and "Copy result" renders the same data as text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from mobile_app.ui.components import (
     version_footer,
 )
 from mobile_app.ui.forms import Field
-from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.state import STALE_AFTER_S, AppState, CalculatorState, item_key
 from mobile_app.ui.theme import severity_color
 
 __all__ = ["CalculatorView", "figure_row", "plan_view", "table_view"]
@@ -293,6 +294,9 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))
     summary: list[ft.Control] = [ft.Text(calc.summary)]
+    patient = _new_patient_row(cs, dark)
+    if patient is not None:
+        summary.insert(0, patient)
     badge = evidence_badge(calc.evidence, dark) if calc.evidence == "unverified" else None
     if badge is not None:
         summary.append(badge)
@@ -307,6 +311,33 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
          *([_sticky_summary(cs, dark)] if pinned else []),
          ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
         spacing=8, expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def _age_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h"
+
+
+def _new_patient_row(cs: CalculatorState, dark: bool) -> ft.Control | None:
+    """"New patient" clears every answer; answers left from a while ago are flagged."""
+    if not cs.has_answers():
+        return None
+
+    async def clear(_: Any) -> None:
+        cs.clear()
+
+    parts: list[ft.Control] = []
+    age = cs.age_s(time.time())
+    if age is not None and age > STALE_AFTER_S:
+        parts.append(ft.Text(f"Answers entered {_age_text(age)} ago: still the same patient?",
+                             color=severity_color("warning", dark), weight=ft.FontWeight.BOLD,
+                             key="calc-stale"))
+    parts.append(ft.OutlinedButton("New patient", icon=ft.Icons.PERSON_ADD_ALT, on_click=clear,
+                                   key="calc-new-patient"))
+    return ft.Row(parts, wrap=True, spacing=8, run_spacing=4,
+                  vertical_alignment=ft.CrossAxisAlignment.CENTER)
 
 
 def _sticky_summary(cs: CalculatorState, dark: bool) -> ft.Control:
