@@ -49,7 +49,12 @@ def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def enable_semantics(page: Page) -> None:
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    """The app turns semantics on at start-up; click the placeholder only if it is still there."""
+    page.evaluate("""() => {
+        const p = document.querySelector('flt-semantics-placeholder');
+        if (p && !document.querySelector('flt-semantics'))
+            p.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    }""")
     page.wait_for_selector("flt-semantics", state="attached")
 
 

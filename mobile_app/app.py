@@ -23,6 +23,7 @@ import flet as ft
 from mobile_app.config import trusted_keys_file, update_url
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
+from mobile_app.store.inputs import CalculatorInputsRepo
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore, bundled_content
 from mobile_app.ui.state import AppState, item_key
@@ -284,7 +285,7 @@ async def main(page: ft.Page) -> None:
     store = await _open_store(page)
     service = browser_content() if sys.platform == "emscripten" else server_content()
     state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),
-                            SettingsRepo(store))
+                            SettingsRepo(store), CalculatorInputsRepo(store))
     state.update = service.info()
     _follow_content(page, state, service)
     if store.recovered_from is not None:

@@ -1,10 +1,12 @@
-"""The local user store: favourites, recents, settings and content-sync state.
+"""The local user store: favourites, recents, settings, calculator answers and content-sync
+state.
 
 One :class:`Store` owns one TinyDB database on a crash-safe :class:`AtomicJSONStorage` and one
 lock; the repositories are the typed way in and out. Nothing here imports Flet.
 """
 
 from mobile_app.store.db import AtomicJSONStorage, CorruptStoreError, Store, new_client_id
+from mobile_app.store.inputs import CalculatorInputsRepo, SavedInputs
 from mobile_app.store.repositories import (
     ContentState,
     ContentStateRepo,
@@ -17,11 +19,13 @@ from mobile_app.store.repositories import (
 
 __all__ = [
     "AtomicJSONStorage",
+    "CalculatorInputsRepo",
     "ContentState",
     "ContentStateRepo",
     "CorruptStoreError",
     "FavouritesRepo",
     "RecentsRepo",
+    "SavedInputs",
     "Settings",
     "SettingsRepo",
     "Store",

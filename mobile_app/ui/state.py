@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +19,9 @@ from mobile_app.domain.models import Result
 from mobile_app.knowledge.loader import CalculatorEntry, KnowledgeBase
 from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.search import SearchHit
+from mobile_app.store.inputs import CalculatorInputsRepo, SavedInputs
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings, SettingsRepo
+from mobile_app.ui import saved_inputs
 from mobile_app.ui.forms import Field, build_form, default_units, parse_number
 from mobile_app.ui.updates import UpdateInfo
 
@@ -67,13 +70,16 @@ class AppState:
     """Content version, where it came from, and the update status line."""
     calculators: dict[str, CalculatorState] = field(default_factory=dict)
     """Open calculator forms by id (kept while the session lives; rebased on new content)."""
+    inputs_repo: CalculatorInputsRepo | None = None
+    """Where calculator answers are kept for the next session (None: this session only)."""
 
     @classmethod
     def create(cls, kb: KnowledgeBase, favourites: FavouritesRepo, recents: RecentsRepo,
-               settings: SettingsRepo) -> AppState:
+               settings: SettingsRepo, inputs: CalculatorInputsRepo | None = None
+               ) -> AppState:
         """State loaded from the store (unknown ids from older content are dropped)."""
         state = cls(kb=kb, favourites_repo=favourites, recents_repo=recents,
-                    settings_repo=settings)
+                    settings_repo=settings, inputs_repo=inputs)
         state.favourites = [k for k in favourites.list() if state.exists(k)]
         state.recents = [k for k in recents.list() if state.exists(k)]
         state.settings = settings.get()
@@ -130,11 +136,29 @@ class AppState:
         """
         calc = self.kb.calculators[calc_id]
         cs = self.calculators.get(calc_id)
-        age = cs.age_s(time.time() if now is None else now) if cs is not None else None
+        now = time.time() if now is None else now
+        age = cs.age_s(now) if cs is not None else None
         if cs is None or (age is not None and age > CLEAR_AFTER_S):
-            cs = self.calculators[calc_id] = CalculatorState.create(calc, self.settings.units)
+            cs = self.calculators[calc_id] = self._new_form(calc, now, restore=cs is None)
         elif cs.calc is not calc:  # content updated: keep the answers, new parameters
             cs = self.calculators[calc_id] = cs.rebased(calc, self.settings.units)
+        return cs
+
+    def _new_form(self, calc: CalculatorEntry, now: float, restore: bool) -> CalculatorState:
+        """A form for this session: with the answers the store kept from an earlier session
+        (a lost connection, a restarted server) unless they are older than
+        :data:`CLEAR_AFTER_S`; every change is saved again.
+        """
+        repo = self.inputs_repo
+        if repo is None:
+            return CalculatorState.create(calc, self.settings.units)
+        saved = saved_inputs.load(repo, calc.id) if restore else None
+        if saved is not None and now - saved.saved_at > CLEAR_AFTER_S:
+            saved = None
+        save = saved_inputs.saver(repo)
+        cs = CalculatorState.create(calc, self.settings.units, saved=saved, on_change=save)
+        if saved is None:
+            save(cs)  # forget answers too old to keep
         return cs
 
     def hand_off(self, source: CalculatorState, handoff: Handoff) -> str:
@@ -197,15 +221,30 @@ class CalculatorState:
     derived: dict[str, Any] = field(default_factory=dict)
     """Answers decided by another field, shown at once (a typed spine level selects its
     location even while other answers are still missing)."""
+    on_change: Callable[[CalculatorState], None] | None = None
+    """Called after every change of the answers (the app saves them for the next session)."""
 
     @classmethod
-    def create(cls, calc: CalculatorEntry, units: Literal["conventional", "si"]
-               ) -> CalculatorState:
-        """An empty form with unit toggles set from the user's preference."""
+    def create(cls, calc: CalculatorEntry, units: Literal["conventional", "si"],
+               saved: SavedInputs | None = None,
+               on_change: Callable[[CalculatorState], None] | None = None) -> CalculatorState:
+        """An empty form with unit toggles set from the user's preference; with ``saved``,
+        the saved answers that still fit the form, entered at their saved time.
+        """
         form = build_form(calc)
-        state = cls(calc=calc, form=form, values=dict(default_units(form, units)), units=units)
+        values: dict[str, Any] = dict(default_units(form, units))
+        entered_at = None
+        if saved is not None:
+            values.update(saved_inputs.restorable(form, saved.values))
+            entered_at = saved.saved_at
+        state = cls(calc=calc, form=form, values=values, units=units, entered_at=entered_at,
+                    on_change=on_change)
         state.recompute()
         return state
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
 
     def has_answers(self) -> bool:
         """Whether anything was typed or chosen (units alone do not count)."""
@@ -222,6 +261,7 @@ class CalculatorState:
             self.values = dict(default_units(self.form, self.units))
             self.entered_at = None
             self.recompute()
+            self._changed()
 
     def rebased(self, calc: CalculatorEntry, units: Literal["conventional", "si"]
                 ) -> CalculatorState:
@@ -234,7 +274,7 @@ class CalculatorState:
         values = {**default_units(form, units),
                   **{k: v for k, v in self.values.items() if k in names}}
         state = CalculatorState(calc=calc, form=form, values=values, units=units,
-                                entered_at=self.entered_at)
+                                entered_at=self.entered_at, on_change=self.on_change)
         state.recompute()
         return state
 
@@ -257,6 +297,7 @@ class CalculatorState:
             self.values = values
             self.entered_at = time.time() if now is None else now
             self.recompute()
+            self._changed()
 
     def raw_input(self) -> dict[str, Any]:
         """The calculator's raw input built from the form values."""

@@ -36,10 +36,13 @@ def _free_port() -> int:
 
 
 class AppServer:
-    """`mobile-app run` on a free port with its own data directory and environment."""
+    """`mobile-app run` on a free port (or the given one) with its own data directory and
+    environment.
+    """
 
-    def __init__(self, data: Path, log_path: Path, **env: str) -> None:
-        port = _free_port()
+    def __init__(self, data: Path, log_path: Path, port: int | None = None, **env: str
+                 ) -> None:
+        port = port or _free_port()
         self.data = data
         self.log = open(log_path, "w+b")  # noqa: SIM115
         full_env = {**os.environ, "BONEMETS_DATA_DIR": str(data), "FLET_WEB_NO_CDN": "true",
@@ -65,7 +68,11 @@ class AppServer:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        """Stop the server: SIGTERM (a restart) or, with ``kill``, SIGKILL (a crash)."""
+        if self.proc.poll() is None and kill:
+            self.proc.kill()
+            self.proc.wait(10)
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -124,8 +131,21 @@ def new_context(browser: Browser, viewport: str, offsite: Offsite,
     return ctx
 
 
+def semantics_on(page: Page) -> None:
+    """Wait for Flutter's semantics tree. The app switches it on at start-up in server mode
+    (assets/bonemets-client.js); where the "Enable accessibility" placeholder is still there
+    (a build without that script), it gets the click a screen reader would give.
+    """
+    page.evaluate("""() => {
+        const p = document.querySelector('flt-semantics-placeholder');
+        if (p && !document.querySelector('flt-semantics'))
+            p.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+    }""")
+    page.wait_for_selector("flt-semantics", state="attached", timeout=30_000)
+
+
 def open_app(page: Page, url: str) -> float:
-    """Load a URL, wait for Flutter's first frame and switch on the semantics tree.
+    """Load a URL, wait for Flutter's first frame and for the semantics tree.
 
     Returns seconds to the first frame.
     """
@@ -133,8 +153,7 @@ def open_app(page: Page, url: str) -> float:
     page.goto(url, timeout=90_000)
     page.wait_for_selector("#loading", state="detached", timeout=90_000)
     elapsed = time.monotonic() - t0
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
-    page.wait_for_selector("flt-semantics", state="attached", timeout=30_000)
+    semantics_on(page)
     return elapsed
 
 

@@ -7,7 +7,7 @@ import re
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Offsite, new_context, open_app, shot
+from tests.e2e.conftest import Offsite, new_context, open_app, semantics_on, shot
 
 T = 20_000  # ms: generous for a 2-core CI machine
 
@@ -140,7 +140,7 @@ def test_favourite_survives_reload_and_is_private_to_the_browser(
     seen(pg2, "Favourites")
     pg2.reload()
     pg2.wait_for_selector("#loading", state="detached", timeout=90_000)
-    pg2.locator("flt-semantics-placeholder").dispatch_event("click")
+    semantics_on(pg2)
     seen(pg2, "Favourites")
     expect(pg2.get_by_role("button", name=re.compile(r"^Palliative radiotherapy|^Radiotherapy"))
            .first).to_be_visible()

@@ -28,6 +28,7 @@ from mobile_app.ui.components import (
     version_footer,
 )
 from mobile_app.ui.forms import Field
+from mobile_app.ui.keyboard import decimal_keypad
 from mobile_app.ui.state import STALE_AFTER_S, AppState, CalculatorState, item_key
 from mobile_app.ui.theme import severity_color
 
@@ -167,7 +168,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         hint_text=f.help or None, expand=True, error_max_lines=4,
     )
     if not f.unit_field:
-        return text
+        return text if f.kind == "text" else decimal_keypad(text)
     unit_field = cs.field(f.unit_field)
 
     async def on_unit(e: ft.Event[ft.SegmentedButton], name: str = f.unit_field) -> None:
@@ -180,9 +181,9 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         show_selected_icon=False, key=f"calc-{cs.calc.id}-{f.unit_field}", style=TOUCH_STYLE)
     if stacked:  # large text or a narrow screen: the unit toggle goes under the number
         text.expand = False
-        return ft.Column([text, toggle], spacing=6, tight=True,
+        return ft.Column([decimal_keypad(text), toggle], spacing=6, tight=True,
                          horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
-    return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START)
+    return ft.Row([decimal_keypad(text), toggle], vertical_alignment=ft.CrossAxisAlignment.START)
 
 
 def _handoff_buttons(state: AppState, cs: CalculatorState,
