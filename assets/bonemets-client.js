@@ -28,6 +28,7 @@
 
   var DECIMAL_ID = "bonemets-decimal";
   var MESSAGE = "Connection lost \u2014 reconnecting; results are not updating";
+  var RESTORED = "Connection restored; results are updating again";
   var started = {};
 
   function once(name) {
@@ -101,6 +102,7 @@
     }
     var opts = options || {};
     var message = opts.message || MESSAGE;
+    var restored = opts.restored || RESTORED;
     var probeUrl = opts.probeUrl || "version.json";
     var NativeWebSocket = window.WebSocket;
     var live = null;        // the open socket to the Flet server
@@ -149,7 +151,8 @@
       banner.setAttribute("aria-live", "assertive");
       banner.setAttribute("style",
         "position:absolute;left:0;right:0;top:0;padding:14px 16px;background:#B3261E;" +
-        "color:#FFFFFF;font:600 17px/1.35 Roboto,system-ui,sans-serif;text-align:center;" +
+        "color:#FFFFFF;font:600 max(17px,1.05rem)/1.35 Roboto,system-ui,sans-serif;" +
+        "text-align:center;" +
         "box-shadow:0 2px 6px rgba(0,0,0,0.4);");
       banner.textContent = message;
       overlay.appendChild(banner);
@@ -175,6 +178,23 @@
         v[i].removeAttribute("inert");
         v[i].removeAttribute("aria-hidden");
       }
+      announce(restored);
+    }
+
+    function announce(text) {
+      // Screen readers hear that the screen is live again (the page is not visibly changed).
+      var note = document.createElement("div");
+      note.id = "bonemets-connection-restored";
+      note.setAttribute("role", "status");
+      note.setAttribute("style", "position:fixed;left:-10000px;top:0;width:1px;height:1px;" +
+        "overflow:hidden;");
+      document.body.appendChild(note);
+      setTimeout(function () {
+        note.textContent = text;
+      }, 50);
+      setTimeout(function () {
+        note.remove();
+      }, 5000);
     }
 
     function release() {
@@ -281,6 +301,7 @@
   window.bonemetsClient = {
     DECIMAL_ID: DECIMAL_ID,
     MESSAGE: MESSAGE,
+    RESTORED: RESTORED,
     enableSemantics: enableSemantics,
     useDecimalKeypad: useDecimalKeypad,
     watchConnection: watchConnection

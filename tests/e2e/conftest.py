@@ -144,8 +144,16 @@ def semantics_on(page: Page) -> None:
     page.wait_for_selector("flt-semantics", state="attached", timeout=30_000)
 
 
+APP_SHOWN = """() => {
+    const t = (document.querySelector('flt-semantics-host') || {}).textContent || '';
+    return t.includes('Settings') && !t.includes('Working...');
+}"""
+"""The app's own screen is in the semantics tree (its navigation names Settings), not Flet's
+"Working..." boot screen, which comes first while the session registers."""
+
+
 def open_app(page: Page, url: str) -> float:
-    """Load a URL, wait for Flutter's first frame and for the semantics tree.
+    """Load a URL, wait for Flutter's first frame, the semantics tree and the app's screen.
 
     Returns seconds to the first frame.
     """
@@ -154,6 +162,7 @@ def open_app(page: Page, url: str) -> float:
     page.wait_for_selector("#loading", state="detached", timeout=90_000)
     elapsed = time.monotonic() - t0
     semantics_on(page)
+    page.wait_for_function(APP_SHOWN, timeout=90_000)
     return elapsed
 
 

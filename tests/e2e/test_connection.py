@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
 from tests.e2e.test_browser import T, fill, seen
 
 BANNER = "Connection lost — reconnecting; results are not updating"
+RESTORED = "Connection restored; results are updating again"
 BACK = 90_000  # ms: a new server process, then the client's reconnect
 
 
@@ -164,6 +165,7 @@ def test_lost_server_freezes_the_screen_and_a_new_session_restores_the_inputs(
 
     server.start()
     expect(banner).to_have_count(0, timeout=BACK)
+    expect(pg.get_by_role("status").filter(has_text=RESTORED)).to_have_count(1, timeout=T)
     seen(pg, "42.8 mL/min")  # recomputed by the new session from the restored answers
     seen(pg, "3.3 mg = 4.1 mL of the 4 mg/5 mL concentrate")
     expect(pg.get_by_role("radio", name="Female", exact=True)).to_be_checked(timeout=T)
@@ -188,6 +190,7 @@ def test_wifi_drop_blocks_editing_until_the_network_is_back(
     shot(pg, f"connection_offline_{viewport}")
     pg.context.set_offline(False)
     expect(pg.get_by_role("alert")).to_have_count(0, timeout=T)
+    expect(pg.get_by_role("status").filter(has_text=RESTORED)).to_have_count(1, timeout=T)
     # Same session, nothing lost, editing works again.
     fill(pg, "Weight (kg)", "64")
     fill(pg, "Creatinine", "1.2")

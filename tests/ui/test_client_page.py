@@ -38,6 +38,7 @@ def test_script_and_app_use_the_same_names() -> None:
     assert f'var DECIMAL_ID = "{DECIMAL_KEYPAD}";' in js
     assert ('var MESSAGE = "Connection lost \\u2014 reconnecting; results are not updating";'
             in js)
+    assert 'var RESTORED = "Connection restored; results are updating again";' in js
 
 
 def test_script_is_valid_javascript() -> None:
