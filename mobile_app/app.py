@@ -20,14 +20,14 @@ from typing import Any
 
 import flet as ft
 
-from mobile_app.config import trusted_keys_file, update_url
+from mobile_app.config import Config, ConfigError
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore, bundled_content
+from mobile_app.sync.service import ContentService
 from mobile_app.ui.state import AppState, CalculatorState, item_key
 from mobile_app.ui.theme import dark_theme, light_theme
-from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
 from mobile_app.ui.views.changes import ChangesView
@@ -61,26 +61,40 @@ def knowledge_base() -> KnowledgeBase:
     return kb
 
 
+def config() -> Config:
+    """The deployment settings (:class:`~mobile_app.config.Config`); an unusable timeout or
+    deadline is logged and the defaults are used, so the app always starts.
+    """
+    try:
+        return Config.from_env()
+    except ConfigError:
+        log.exception("a deployment setting is unusable; using the defaults for timeouts")
+        safe = {k: v for k, v in os.environ.items()
+                if k not in ("BONEMETS_TIMEOUT", "BONEMETS_SYNC_DEADLINE")}
+        return Config.from_env(safe)
+
+
 @cache
 def server_content() -> ContentService:
     """The content every browser of this server sees: the installed update (re-verified),
     else the previous one, else the bundled knowledge base; synced from ``BONEMETS_UPDATE_URL``.
     """
-    from mobile_app.sync.client import HttpxFetcher
-    from mobile_app.sync.envelope import TrustedKeys
+    from mobile_app.sync.http import HttpxFetcher
+    from mobile_app.sync.root import TrustedRoot
 
     knowledge_base()
-    keys_file = trusted_keys_file()
+    cfg = config()
     try:
-        keys = TrustedKeys.from_file(keys_file) if keys_file else None
+        anchor = TrustedRoot.from_file(cfg.trusted_keys) if cfg.trusted_keys else None
     except (OSError, ValueError):
         # A broken key file must not take the app down: show the verified content we have,
-        # with the shipped keys, and say why updates are off.
-        log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", keys_file)
+        # with the shipped root, and say why updates are off.
+        log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", cfg.trusted_keys)
         return ContentService(
-            ContentStore(data_dir()), None,
-            off_reason=f"Updates are off: the trusted key file {keys_file} is unusable")
-    return ContentService(ContentStore(data_dir(), keys), update_url(), HttpxFetcher)
+            ContentStore(cfg.data_dir), None,
+            off_reason=f"Updates are off: the trusted key file {cfg.trusted_keys} is unusable")
+    return ContentService(ContentStore(cfg.data_dir, anchor), cfg.update_url, HttpxFetcher,
+                          timeout_s=cfg.timeout_s, deadline_s=cfg.deadline_s)
 
 
 @cache
@@ -103,18 +117,17 @@ def _browser_service() -> ContentService:
     from mobile_app.sync.browser_fetch import FetchFetcher
 
     syncer = IDBFSSync(_pyodide_fs())
-    return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
-                          after_install=syncer.request)
+    cfg = config()
+    return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), cfg.update_url,
+                          FetchFetcher, after_install=syncer.request, timeout_s=cfg.timeout_s,
+                          deadline_s=cfg.deadline_s)
 
 
 def data_dir() -> Path:
     """Where the user store lives: ``BONEMETS_DATA_DIR``, else Flet's app storage, else
-    ``./storage``.
+    ``./storage`` (:class:`~mobile_app.config.Config`).
     """
-    for var in ("BONEMETS_DATA_DIR", "FLET_APP_STORAGE_DATA"):
-        if os.environ.get(var):
-            return Path(os.environ[var])
-    return Path("storage")
+    return config().data_dir
 
 
 def parse_route(route: str) -> tuple[str, str | None]:
@@ -212,7 +225,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
 
     def list_view(sec: str) -> ft.Control:
         if sec == "/settings":
-            return SettingsView(state, check_updates, go)
+            return SettingsView(state, check_updates, go, service)
         return HomeView(state, go, "calc" if sec == "/calculators" else None)
 
     nav_index = [r for r, *_ in SECTIONS].index(section)

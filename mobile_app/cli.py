@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mobile_app import __version__
+from mobile_app.config import DATA_DIR_ENV, FLET_DATA_ENV
 from mobile_app.domain.errors import InputError
 from mobile_app.knowledge.loader import (
     MANIFEST,
@@ -27,15 +29,30 @@ from mobile_app.knowledge.loader import (
 )
 from mobile_app.knowledge.text import card_text
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main"]
+
+_DATA_HELP = ("show the verified content installed in this app data directory (default: "
+              "$BONEMETS_DATA_DIR if set, else the content bundled with the app)")
 
 
 class UsageError(Exception):
     """Bad usage: printed as one line, exit 2."""
 
 
-def _kb() -> KnowledgeBase:
-    return load_bundled()
+def _kb(args: argparse.Namespace | None = None) -> KnowledgeBase:
+    """The bundled knowledge base, or with ``--data-dir`` (or ``BONEMETS_DATA_DIR``) the
+    verified installed content the app shows from that directory.
+    """
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None and not (os.environ.get(DATA_DIR_ENV)
+                                 or os.environ.get(FLET_DATA_ENV)):
+        return load_bundled()
+    from mobile_app.sync.cli import load_content
+
+    loaded = load_content(data_dir)
+    for problem in loaded.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return loaded.kb
 
 
 def _print_json(obj: Any) -> None:
@@ -72,7 +89,7 @@ def _cmd_calc(args: argparse.Namespace) -> int:
 
 
 def _cmd_cards(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     if args.json:
         _print_json([
             {"id": c.id, "title": c.title, "group": c.group, "evidence": c.evidence,
@@ -87,7 +104,7 @@ def _cmd_cards(args: argparse.Namespace) -> int:
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     card = kb.cards.get(args.id)
     if card is None:
         raise UsageError(f"unknown card {args.id!r}; known: {', '.join(kb.cards)}")
@@ -99,7 +116,7 @@ def _cmd_card(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     hits = kb.search(args.query, limit=args.limit)
     if args.json:
         _print_json([{"id": h.id, "kind": h.kind, "title": h.title, "score": h.score}
@@ -180,17 +197,20 @@ def _parser() -> argparse.ArgumentParser:
 
     cards = sub.add_parser("cards", help="list the quick cards")
     cards.add_argument("--json", action="store_true")
+    cards.add_argument("--data-dir", help=_DATA_HELP)
     cards.set_defaults(func=_cmd_cards)
 
     card = sub.add_parser("card", help="show one card")
     card.add_argument("id")
     card.add_argument("--json", action="store_true")
+    card.add_argument("--data-dir", help=_DATA_HELP)
     card.set_defaults(func=_cmd_card)
 
     search = sub.add_parser("search", help="search cards and calculators")
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--data-dir", help=_DATA_HELP)
     search.set_defaults(func=_cmd_search)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")

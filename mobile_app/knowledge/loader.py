@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -48,6 +48,7 @@ __all__ = [
     "build_manifest",
     "load_bundled",
     "load_directory",
+    "load_documents",
     "load_files",
     "read_bundled_files",
     "read_directory",
@@ -129,8 +130,9 @@ class KnowledgeBase:
 
     @property
     def issued(self) -> date:
-        """Release date of the content."""
-        return self.manifest.issued
+        """Release date of the content (the date of a signed manifest's issue time)."""
+        issued = self.manifest.issued
+        return issued.date() if isinstance(issued, datetime) else issued
 
     @cached_property
     def index(self) -> SearchIndex:
@@ -216,14 +218,31 @@ def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True) -> Kn
         return _load_files(files, check_manifest=check_manifest)
 
 
-def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> KnowledgeBase:
+def load_documents(documents: Mapping[str, bytes], manifest: Manifest) -> KnowledgeBase:
+    """Validate documents whose bytes were already checked against ``manifest`` (a verified
+    signed manifest) and build the knowledge base; hashes are not computed again.
+
+    Args:
+        documents: Relative path → raw bytes (no ``manifest.json``).
+        manifest: The manifest the documents were verified against.
+
+    Raises:
+        KBValidationError: Listing every problem found.
+    """
+    with _gc_paused():
+        return _load_files(documents, check_manifest=False, manifest=manifest)
+
+
+def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
+                manifest: Manifest | None = None) -> KnowledgeBase:
     problems: list[str] = []
-    if MANIFEST not in files:
-        raise KBValidationError([f"{MANIFEST} is missing"])
-    try:
-        manifest = _MANIFEST.validate_json(files[MANIFEST])
-    except ValidationError as exc:
-        raise KBValidationError([f"{MANIFEST}: {exc}"]) from None
+    if manifest is None:
+        if MANIFEST not in files:
+            raise KBValidationError([f"{MANIFEST} is missing"])
+        try:
+            manifest = _MANIFEST.validate_json(files[MANIFEST])
+        except ValidationError as exc:
+            raise KBValidationError([f"{MANIFEST}: {exc}"]) from None
     docs_bytes = {k: v for k, v in files.items() if k != MANIFEST}
     if check_manifest:
         for name, entry in manifest.files.items():

@@ -1,4 +1,5 @@
-"""The local user store: favourites, recents, settings and content-sync state.
+"""The local user store: favourites, recents and settings
+(and the crash-safe storage the content-update pointer uses too).
 
 One :class:`Store` owns one TinyDB database on a crash-safe :class:`AtomicJSONStorage` and one
 lock; the repositories are the typed way in and out. Nothing here imports Flet.
@@ -6,8 +7,6 @@ lock; the repositories are the typed way in and out. Nothing here imports Flet.
 
 from mobile_app.store.db import AtomicJSONStorage, CorruptStoreError, Store, new_client_id
 from mobile_app.store.repositories import (
-    ContentState,
-    ContentStateRepo,
     FavouritesRepo,
     RecentsRepo,
     Settings,
@@ -17,8 +16,6 @@ from mobile_app.store.repositories import (
 
 __all__ = [
     "AtomicJSONStorage",
-    "ContentState",
-    "ContentStateRepo",
     "CorruptStoreError",
     "FavouritesRepo",
     "RecentsRepo",

@@ -1,7 +1,8 @@
 """Harness for the sync tests (sync-design §5.2).
 
 A real ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a daemon thread serves a publisher
-output directory. ``server.faults[path]`` replaces the normal answer for one URL path with a
+output directory, with an ``ETag`` on every file and ``304`` for a matching ``If-None-Match``
+(like any static host). ``server.faults[path]`` replaces the normal answer for one URL path with a
 fault (status, truncated, body, endless, stall, drip, redirect); ``server.hits`` records every
 path requested, in order.
 """
@@ -26,11 +27,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mobile_app.knowledge.loader import MANIFEST, read_bundled_files
-from mobile_app.sync.client import HttpxFetcher, SyncClient, SyncResult
+from mobile_app.sync.client import SyncClient, SyncResult
 from mobile_app.sync.content import ContentStore, LoadedContent, sha256_hex
-from mobile_app.sync.envelope import PAYLOAD_TYPE, TrustedKeys, keyid_for, make_envelope, pae
+from mobile_app.sync.envelope import PAYLOAD_TYPE, keyid_for, make_envelope, pae
+from mobile_app.sync.http import HttpxFetcher
 from mobile_app.sync.manifest import FileEntry, SignedManifest
 from mobile_app.sync.publish import PublishReport, public_key_bytes, publish
+from mobile_app.sync.root import TrustedRoot
 
 Fault = Callable[[BaseHTTPRequestHandler], None]
 
@@ -147,6 +150,8 @@ class FaultServer:
         self.root = root
         self.faults: dict[str, Fault] = {}
         self.hits: list[str] = []
+        self.etags = True  # like any static host: ETag, and 304 for a matching If-None-Match
+        self.not_modified = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -162,9 +167,18 @@ class FaultServer:
                     status(404)(self)
                     return
                 data = target.read_bytes()
+                etag = f'"{sha256_hex(data)[:32]}"'
+                if server.etags and self.headers.get("If-None-Match") == etag:
+                    server.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if server.etags:
+                    self.send_header("ETag", etag)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -186,6 +200,10 @@ class FaultServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def content_hits(self) -> list[str]:
+        """Hits other than root probes (``/root/<N>.json``)."""
+        return [h for h in self.hits if not h.startswith("/root/")]
 
     def doc_hits(self) -> list[str]:
         return [h for h in self.hits if h.startswith("/docs/")]
@@ -257,7 +275,7 @@ class Env:
     data: Path
     server: FaultServer
     key: Ed25519PrivateKey
-    keys: TrustedKeys
+    keys: TrustedRoot
     clock: list[datetime] = field(default_factory=lambda: [datetime.now(UTC)])
 
     def now(self) -> datetime:
@@ -316,7 +334,7 @@ class Env:
         async def go() -> SyncResult:
             async with HttpxFetcher(trust_env=False) as fetcher:
                 client = SyncClient(
-                    url or self.server.url, self.content, fetcher, keys=self.keys,
+                    url or self.server.url, self.content, fetcher,
                     now=(lambda: now) if now is not None else self.now, timeout=timeout, **kw,
                 )
                 return await client.sync()
@@ -349,7 +367,7 @@ def sign(
 
 def installed(content: ContentStore) -> tuple[int, dict[str, str]]:
     """Re-load (re-verify) the content and return (version, {path: sha256})."""
-    fresh = ContentStore(content.data_dir, content.keys)
+    fresh = ContentStore(content.data_dir, content.anchor)
     loaded = fresh.load()
     return loaded.version, loaded.digests
 
@@ -370,7 +388,7 @@ def env(tmp_path: Path, signing_key: Ed25519PrivateKey) -> Iterator[Env]:
     out = tmp_path / "site"
     out.mkdir()
     server = FaultServer(out)
-    keys = TrustedKeys.from_public_keys([public_key_bytes(signing_key)])
+    keys = TrustedRoot.from_public_keys([public_key_bytes(signing_key)])
     try:
         yield Env(tmp=tmp_path, out=out, data=tmp_path / "data", server=server,
                   key=signing_key, keys=keys)

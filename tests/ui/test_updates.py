@@ -16,9 +16,9 @@ import pytest
 from mobile_app.app import CHANGES, parse_route
 from mobile_app.store.db import Store
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
-from mobile_app.sync.client import HttpxFetcher
+from mobile_app.sync.http import HttpxFetcher
+from mobile_app.sync.service import ContentService
 from mobile_app.ui.state import AppState, CalculatorState, item_key
-from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.changes import change_rows, update_banners, update_section
 from tests.sync import conftest as sync_harness
 from tests.sync.conftest import BOLUS, HYPO, Env, base_files, dose_amount, edit_card, set_dose
