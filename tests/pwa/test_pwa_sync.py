@@ -270,7 +270,10 @@ def test_installs_a_signed_update_on_start_and_keeps_it_offline(
             assert paths[0] == "/bonemets/manifest.json", host.hits
             docs = [p for p in paths if p.startswith("/bonemets/docs/")]
             assert len(docs) == 1, host.hits  # delta: only the changed card was downloaded
-            assert all(origin == site_origin and code == 200 for _, origin, code in host.hits)
+            assert all(origin == site_origin for _, origin, _ in host.hits)
+            # every file was served, and the next root probed (none: no key rotation)
+            assert [(p, c) for p, _, c in host.hits if c != 200] == [
+                ("/bonemets/root/2.json", 404)], host.hits
 
             home_card(page)
             expect(page.get_by_text(NEW_DOSE).first).to_be_visible(timeout=T)
