@@ -26,7 +26,7 @@ from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore, bundled_content
 from mobile_app.sync.service import ContentService
-from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.state import AppState, item_key
 from mobile_app.ui.theme import dark_theme, light_theme
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
@@ -150,10 +150,15 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     """The whole app: navigation, layout and the current screen."""
     page = ft.context.page
     route, set_route = ft.use_state(page.route or "/")
-    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
+    # The list shown beside a detail on a tablet: the one the user opened it from (opening a
+    # calculator from Home keeps Home), so only a section route changes it.
+    list_section, set_list_section = ft.use_state(parse_route(page.route or "/")[0])
 
     def mount() -> None:
         def on_route(e: ft.RouteChangeEvent) -> None:
+            sec, det = parse_route(e.route)
+            if det is None or det == CHANGES:
+                set_list_section(sec)
             set_route(e.route)
 
         def on_resize(e: ft.PageResizeEvent) -> None:
@@ -213,22 +218,19 @@ def App(state: AppState, copy_text: Callable[[str], Any],
         if kind == "card" and item_id in state.kb.cards:
             detail_view = CardView(state, item_id, dark, go, back)
         elif kind == "calc" and item_id in state.kb.calculators:
-            calc = state.kb.calculators[item_id]
-            cs = calc_states.get(item_id)
-            if cs is None:
-                cs = calc_states[item_id] = CalculatorState.create(calc, s.units)
-            elif cs.calc is not calc:  # content updated: keep the answers, new parameters
-                cs = calc_states[item_id] = cs.rebased(calc, s.units)
-            detail_view = CalculatorView(state, cs, dark, back, copy_text)
+            detail_view = CalculatorView(state, state.calculator(item_id), dark, back, copy_text,
+                                         go)
         else:
             detail_view = ft.Text(f"Not found: {route}")
 
     def list_view(sec: str) -> ft.Control:
         if sec == "/settings":
             return SettingsView(state, check_updates, go, service)
-        return HomeView(state, go, "calc" if sec == "/calculators" else None)
+        return HomeView(state, go, "calc" if sec == "/calculators" else None,
+                        selected=None if state.is_phone else detail)
 
-    nav_index = [r for r, *_ in SECTIONS].index(section)
+    shown_section = section if state.is_phone else list_section
+    nav_index = [r for r, *_ in SECTIONS].index(shown_section)
 
     async def on_nav(e: ft.Event[Any]) -> None:
         await page.push_route(SECTIONS[int(e.control.selected_index)][0])
@@ -249,7 +251,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
                       for _, lbl, i, si in SECTIONS],
         selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
         key="nav")
-    left = list_view(section)
+    left = list_view(shown_section)
     right = detail_view if detail_view is not None else ft.Container(
         ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
     return ft.SafeArea(ft.Row([

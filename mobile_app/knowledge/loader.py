@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,11 +31,13 @@ from mobile_app.knowledge.models import (
     Card,
     Document,
     FormulaCalc,
+    Handoff,
     Manifest,
     ManifestEntry,
     PointScoreDoc,
     Reference,
     ReferenceList,
+    SharedParameters,
     SynonymList,
     has_figure,
 )
@@ -97,6 +100,8 @@ class CalculatorEntry:
     spec: CalculatorSpec[Any, Any, Any]
     params: BaseModel
     evidence: Evidence = "confirmed"
+    handoffs: tuple[Handoff, ...] = ()
+    """Next screens its results offer."""
 
     def run(self, raw: Mapping[str, Any]) -> Result:
         """Validate the raw input and compute (raises :class:`InputError` on bad input)."""
@@ -106,6 +111,14 @@ class CalculatorEntry:
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema of the calculator's input."""
         return self.spec.input_schema()
+
+    def prepare(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The raw input as the calculator reads it before validation (answers one field
+        decides for another filled in); raises :class:`InputError` on a bad deciding value.
+        """
+        if self.spec.prepare is None:
+            return dict(raw)
+        return self.spec.prepare(raw, self.params)
 
     @property
     def point_score(self) -> PointScore | None:
@@ -256,6 +269,7 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
 
     cards: dict[str, Card] = {}
     raw_calcs: dict[str, tuple[str, PointScoreDoc | FormulaCalc]] = {}
+    shared: dict[str, SharedParameters] = {}
     references: dict[str, Reference] = {}
     synonyms: list[tuple[str, ...]] = []
     for name, data in sorted(docs_bytes.items()):
@@ -278,6 +292,13 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
         stem = Path(name).stem
         if stem != doc.id:
             problems.append(f"{name}: file name does not match id {doc.id!r}")
+        if isinstance(doc, SharedParameters):
+            if doc.id in shared:
+                problems.append(f"{name}: duplicate shared id {doc.id!r}")
+            shared[doc.id] = doc
+            for path in _uncited(doc.blocks, "blocks", False):
+                problems.append(f"{name}: uncited figure at {path}")
+            continue
         if doc.id in cards or doc.id in raw_calcs:
             problems.append(f"{name}: duplicate id {doc.id!r}")
             continue
@@ -309,19 +330,25 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
             evidence = doc.evidence
         else:
             try:
-                params = spec.params_model.model_validate(doc.parameters)
+                parameters = _resolve_shared(doc.parameters, shared, "parameters")
+            except KeyError as exc:
+                problems.append(f"{name}: {exc.args[0]}")
+                continue
+            try:
+                params = spec.params_model.model_validate(parameters)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in err["loc"])
                     problems.append(f"{name}: parameters.{loc}: {err['msg']}")
                 continue
-            evidence = worst_evidence(_evidences(doc.parameters))
+            evidence = worst_evidence(_evidences(parameters))
         calculators[calc_id] = CalculatorEntry(
             id=calc_id, title=doc.title, summary=doc.summary, group=doc.group,
             keywords=doc.keywords, refs=doc.refs, spec=spec, params=params, evidence=evidence,
+            handoffs=doc.handoffs,
         )
 
-    for owner, ref_ids in _all_ref_ids(cards, raw_calcs):
+    for owner, ref_ids in _all_ref_ids(cards, raw_calcs, shared):
         for rid in ref_ids:
             if rid not in references:
                 problems.append(f"{owner}: unknown reference {rid!r}")
@@ -329,6 +356,8 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
         for calc_id in card.calculators:
             if calc_id not in raw_calcs:
                 problems.append(f"cards/{card.id}.json: links unknown calculator {calc_id!r}")
+    for calc_entry in calculators.values():
+        problems += _handoff_problems(calc_entry, cards, calculators)
     if not references:
         problems.append("no references document")
     if problems:
@@ -340,6 +369,64 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
         references=references,
         synonyms=tuple(synonyms),
     )
+
+
+def _handoff_problems(entry: CalculatorEntry, cards: Mapping[str, Card],
+                      calcs: Mapping[str, CalculatorEntry]) -> list[str]:
+    """Hand-offs must name an existing target, and carry into its real input fields from
+    attributes the result really has.
+    """
+    where = f"calculators/{entry.id}.json: handoff"
+    out: list[str] = []
+    if not entry.handoffs:
+        return out
+    result_fields = set(_result_model(entry).model_fields)
+    for h in entry.handoffs:
+        kind, _, target = h.to.partition(":")
+        if kind == "card" and target not in cards:
+            out.append(f"{where} to unknown card {target!r}")
+        elif kind == "calc":
+            if target not in calcs:
+                out.append(f"{where} to unknown calculator {target!r}")
+                continue
+            inputs = set(calcs[target].spec.input_model.model_fields)
+            for field_name, attr in h.carry.items():
+                if field_name not in inputs:
+                    out.append(f"{where} to {target}: no input {field_name!r}")
+                own = attr.removeprefix("input:")
+                if attr.startswith("input:") and own not in entry.spec.input_model.model_fields:
+                    out.append(f"{where} to {target}: no input {own!r} to carry")
+                elif not attr.startswith("input:") and attr not in result_fields:
+                    out.append(f"{where} to {target}: the result has no {attr!r}")
+        if kind == "card" and h.carry:
+            out.append(f"{where} to a card cannot carry values")
+    return out
+
+
+def _result_model(entry: CalculatorEntry) -> type[BaseModel]:
+    hints = typing.get_type_hints(entry.spec.compute)
+    model = hints.get("return")
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else Result
+
+
+def _resolve_shared(obj: Any, shared: Mapping[str, SharedParameters], path: str) -> Any:
+    """``obj`` with every ``{"$shared": "<doc>.<block>"}`` replaced by that shared block.
+
+    Raises:
+        KeyError: A reference names no shared block (the message says which).
+    """
+    if isinstance(obj, dict):
+        if set(obj) == {"$shared"}:
+            ref = str(obj["$shared"])
+            doc_id, _, block = ref.partition(".")
+            doc = shared.get(doc_id)
+            if doc is None or block not in doc.blocks:
+                raise KeyError(f"{path}: unknown shared block {ref!r}")
+            return doc.blocks[block]
+        return {k: _resolve_shared(v, shared, f"{path}.{k}") for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_resolve_shared(v, shared, f"{path}[{i}]") for i, v in enumerate(obj)]
+    return obj
 
 
 def _evidences(obj: Any) -> Iterator[Evidence]:
@@ -367,12 +454,15 @@ def _refs_in(obj: Any) -> Iterator[str]:
 
 
 def _all_ref_ids(
-    cards: Mapping[str, Card], calcs: Mapping[str, tuple[str, PointScoreDoc | FormulaCalc]]
+    cards: Mapping[str, Card], calcs: Mapping[str, tuple[str, PointScoreDoc | FormulaCalc]],
+    shared: Mapping[str, SharedParameters],
 ) -> Iterator[tuple[str, list[str]]]:
     for card in cards.values():
         yield f"cards/{card.id}.json", list(card.sources)
     for name, doc in calcs.values():
         yield name, list(dict.fromkeys(_refs_in(doc.model_dump(mode="json"))))
+    for sdoc in shared.values():
+        yield f"shared/{sdoc.id}.json", list(dict.fromkeys(_refs_in(sdoc.blocks)))
 
 
 def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:

@@ -6,6 +6,8 @@ A KB is a set of documents (discriminated by ``kind``) plus a manifest::
     synonyms.json            kind "synonyms": search synonyms and brand names
     cards/<id>.json          kind "card": a quick card
     calculators/<id>.json    kind "point_score" (SINS, Mirels) or "formula_calc"
+    shared/<id>.json         kind "shared": cited parameter blocks several calculators use
+                             (a calculator names one with ``{"$shared": "<id>.<block>"}``)
     manifest.json            version, issue date, sha256 and length of every document
 
 Rules the models enforce: ids are stable snake_case; every dose names its sources; every
@@ -26,15 +28,18 @@ from mobile_app.domain.scoring import PointScore
 
 __all__ = [
     "Card",
+    "CardChange",
     "Document",
     "Dose",
     "FormulaCalc",
+    "Handoff",
     "MAX_DOCUMENT_BYTES",
     "Manifest",
     "ManifestEntry",
     "Reference",
     "ReferenceList",
     "Section",
+    "SharedParameters",
     "SynonymList",
     "has_figure",
 ]
@@ -144,6 +149,17 @@ class Section(Frozen):
         return tuple(seen)
 
 
+class CardChange(Frozen):
+    """One line of a card's change note: what changed in a revision, and why."""
+
+    version: int = Field(ge=1)
+    """The card revision that made the change."""
+    date: date
+    """When the change was made."""
+    text: str = Field(min_length=10)
+    """What changed, with the source that prompted it ("NICE NG234 replaces CG75: ...")."""
+
+
 class Card(Frozen):
     """A quick card."""
 
@@ -163,6 +179,8 @@ class Card(Frozen):
     """Revision of this card; raised on every content change."""
     last_reviewed: date
     """When a clinician last reviewed the card against its sources."""
+    changes: tuple[CardChange, ...] = ()
+    """Change note, newest first; the newest line belongs to the current ``version``."""
 
     @model_validator(mode="after")
     def _unique_sections(self) -> Self:
@@ -170,6 +188,35 @@ class Card(Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError(f"card {self.id}: duplicate section ids")
         return self
+
+    @model_validator(mode="after")
+    def _changes_newest_first(self) -> Self:
+        if not self.changes:
+            return self
+        if self.changes[0].version != self.version:
+            raise ValueError(
+                f"card {self.id}: newest change is for version {self.changes[0].version}, "
+                f"but the card is version {self.version}"
+            )
+        for newer, older in zip(self.changes, self.changes[1:], strict=False):
+            if older.version > newer.version or older.date > newer.date:
+                raise ValueError(
+                    f"card {self.id}: changes must be newest first (version {older.version} "
+                    f"of {older.date.isoformat()} is listed after version {newer.version} "
+                    f"of {newer.date.isoformat()})"
+                )
+        return self
+
+    @property
+    def change_log(self) -> tuple[tuple[int, date, tuple[str, ...]], ...]:
+        """The change note grouped by revision, newest first: (version, date, lines)."""
+        groups: list[tuple[int, date, list[str]]] = []
+        for change in self.changes:
+            if groups and groups[-1][0] == change.version:
+                groups[-1][2].append(change.text)
+            else:
+                groups.append((change.version, change.date, [change.text]))
+        return tuple((v, d, tuple(lines)) for v, d, lines in groups)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -186,6 +233,26 @@ class Card(Frozen):
         return tuple(seen)
 
 
+class Handoff(Frozen):
+    """A next screen offered on a result: a card, or another calculator with values carried
+    over (corrected calcium → calcium dosing with the corrected value filled in).
+    """
+
+    to: str = Field(pattern=r"^(card|calc):[a-z0-9_]+$")
+    """The target, as "card:<id>" or "calc:<id>"."""
+    label: str
+    """The button text ("Calcium dose for this calcium")."""
+    when: tuple[str, ...] = ()
+    """Result categories (or category prefixes) that offer it; empty: every result."""
+    carry: dict[str, str] = Field(default_factory=dict)
+    """Target input field → attribute of this calculator's result whose value is carried, or
+    "input:<field>" for what was typed in one of this calculator's own fields."""
+
+    def applies(self, category: str) -> bool:
+        """Whether a result of this category offers the hand-off."""
+        return not self.when or any(category.startswith(w) for w in self.when)
+
+
 class FormulaCalc(Frozen):
     """A formula or dosing calculator: its cited parameters live here, its code in ``domain``."""
 
@@ -198,6 +265,26 @@ class FormulaCalc(Frozen):
     refs: tuple[str, ...] = Field(min_length=1)
     parameters: dict[str, Any]
     """Validated by the calculator's own parameter model when the KB loads."""
+    handoffs: tuple[Handoff, ...] = ()
+
+
+class SharedParameters(Frozen):
+    """Cited parameter blocks shared by calculators: one source of truth for a threshold or
+    range that several calculators use (the calcium reference range, the severe threshold).
+    """
+
+    kind: Literal["shared"]
+    id: Id
+    title: str
+    blocks: dict[str, dict[str, Any]] = Field(min_length=1)
+    """Block name → a cited block (``refs``, ``evidence`` and its figures)."""
+
+    @model_validator(mode="after")
+    def _cited(self) -> Self:
+        for name, block in self.blocks.items():
+            if not block.get("refs"):
+                raise ValueError(f"shared block {self.id}.{name} has no refs")
+        return self
 
 
 class PointScoreDoc(PointScore):
@@ -205,10 +292,11 @@ class PointScoreDoc(PointScore):
 
     group: Group
     keywords: tuple[str, ...] = ()
+    handoffs: tuple[Handoff, ...] = ()
 
 
 Document = Annotated[
-    Card | PointScoreDoc | FormulaCalc | ReferenceList | SynonymList,
+    Card | PointScoreDoc | FormulaCalc | SharedParameters | ReferenceList | SynonymList,
     Field(discriminator="kind"),
 ]
 

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from mobile_app.domain.calculators.base import CalculatorInput, CalculatorSpec
-from mobile_app.domain.errors import InputError
+from mobile_app.domain.errors import InputError, MissingAnswer
+from mobile_app.domain.models import Figure
 from mobile_app.domain.scoring import PointScore, ScoreResult, evaluate
 
 __all__ = ["MIRELS", "SINS", "MirelsInput", "SinsInput", "normalise_spine_level"]
@@ -57,8 +58,9 @@ class SinsInput(CalculatorInput):
     level: str | None = Field(
         None,
         title="Spine level",
-        description="One vertebra, e.g. C7, T12, L5, S1; sets the location",
+        description="One vertebra, e.g. C7, T12, L5, S1",
         examples=["T12"],
+        json_schema_extra={"sets": "location"},
     )
     pain: str = Field(
         title="Pain", json_schema_extra={"enum": ["mechanical", "occasional", "none"]}
@@ -84,7 +86,7 @@ class SinsInput(CalculatorInput):
     @model_validator(mode="after")
     def _location_or_level(self) -> SinsInput:
         if self.location is None and self.level is None:
-            raise InputError(
+            raise MissingAnswer(
                 "location",
                 None,
                 "Location is required: give location (junctional, mobile, semirigid, rigid) "
@@ -123,7 +125,9 @@ def _sins_compute(inp: SinsInput, score: PointScore) -> ScoreResult:
     result = evaluate(score, answers)
     if inp.level is None:
         return result
-    return result.model_copy(update={"inputs": {**result.inputs, "level": inp.level}})
+    level = Figure(key="level", label="Spine level", text=inp.level, value=inp.level)
+    return result.model_copy(update={"inputs": {**result.inputs, "level": inp.level},
+                                     "input_lines": (level, *result.input_lines)})
 
 
 class MirelsInput(CalculatorInput):
@@ -149,7 +153,6 @@ SINS: CalculatorSpec[SinsInput, PointScore, ScoreResult] = CalculatorSpec(
     id="sins",
     input_model=SinsInput,
     params_model=PointScore,
-    result_model=ScoreResult,
     compute=_sins_compute,
     prepare=_sins_prepare,
 )
@@ -157,6 +160,5 @@ MIRELS: CalculatorSpec[MirelsInput, PointScore, ScoreResult] = CalculatorSpec(
     id="mirels",
     input_model=MirelsInput,
     params_model=PointScore,
-    result_model=ScoreResult,
     compute=_mirels_compute,
 )
