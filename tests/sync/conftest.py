@@ -3,21 +3,26 @@
 A real ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a daemon thread serves a publisher
 output directory, with an ``ETag`` on every file and ``304`` for a matching ``If-None-Match``
 (like any static host). ``server.faults[path]`` replaces the normal answer for one URL path with a
-fault (status, truncated, body, endless, stall, drip, redirect); ``server.hits`` records every
-path requested, in order.
+fault (status, truncated, body, endless, stall, drip, redirect, encoded, reset_after);
+``server.hits`` records every path requested, in order, and ``server.request_headers`` the
+headers of each request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -130,6 +135,62 @@ def drip(data: bytes, every: float) -> Fault:
     return fault
 
 
+def encoded(data: bytes, encoding: str, *, layers: int = 1) -> Fault:
+    """``data`` gzip-compressed ``layers`` times, sent with ``Content-Encoding: encoding``."""
+    for _ in range(layers):
+        data = gzip.compress(data)
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Encoding", encoding)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return fault
+
+
+def gzip_bomb(decoded_bytes: int, layers: int) -> bytes:
+    """Zeros of ``decoded_bytes`` gzip-compressed ``layers`` times, without ever holding the
+    decoded bytes (256 MB of zeros: about 250 kB in one layer, under 1 kB in two)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = bytes(1 << 20)
+    parts = [comp.compress(chunk) for _ in range(decoded_bytes // len(chunk))]
+    data = b"".join(parts) + comp.flush()
+    for _ in range(layers - 1):
+        data = gzip.compress(data, 9)
+    return data
+
+
+def raw_encoded(data: bytes, encoding: str) -> Fault:
+    """``data`` as it is, announced with ``Content-Encoding: encoding``."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Encoding", encoding)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return fault
+
+
+def reset_after(data: bytes, keep: int) -> Fault:
+    """Announce the real length, send ``keep`` bytes, then reset the connection (TCP RST)."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data[:keep])
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.connection.close()
+        h.close_connection = True
+
+    return fault
+
+
 def redirect(location: str, code: int = 302) -> Fault:
     def fault(h: BaseHTTPRequestHandler) -> None:
         h.send_response(code)
@@ -150,7 +211,9 @@ class FaultServer:
         self.root = root
         self.faults: dict[str, Fault] = {}
         self.hits: list[str] = []
+        self.request_headers: list[dict[str, str]] = []  # one per hit
         self.etags = True  # like any static host: ETag, and 304 for a matching If-None-Match
+        self.last_modified = False  # Last-Modified, and 304 for a matching If-Modified-Since
         self.not_modified = 0
         server = self
 
@@ -158,6 +221,7 @@ class FaultServer:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 server.hits.append(path)
+                server.request_headers.append({k.lower(): v for k, v in self.headers.items()})
                 fault = server.faults.get(path)
                 if fault is not None:
                     fault(self)
@@ -168,10 +232,15 @@ class FaultServer:
                     return
                 data = target.read_bytes()
                 etag = f'"{sha256_hex(data)[:32]}"'
-                if server.etags and self.headers.get("If-None-Match") == etag:
+                modified = formatdate(target.stat().st_mtime, usegmt=True)
+                if (server.etags and self.headers.get("If-None-Match") == etag) or (
+                    server.last_modified and not server.etags
+                    and self.headers.get("If-Modified-Since") == modified
+                ):
                     server.not_modified += 1
                     self.send_response(304)
-                    self.send_header("ETag", etag)
+                    if server.etags:
+                        self.send_header("ETag", etag)
                     self.end_headers()
                     return
                 self.send_response(200)
@@ -179,6 +248,8 @@ class FaultServer:
                 self.send_header("Content-Length", str(len(data)))
                 if server.etags:
                     self.send_header("ETag", etag)
+                if server.last_modified:
+                    self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -343,6 +414,7 @@ class Env:
                 return await client.sync()
 
         self.server.hits.clear()
+        self.server.request_headers.clear()
         return asyncio.run(go())
 
     def doc_path(self, data: bytes) -> str:
