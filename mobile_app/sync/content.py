@@ -398,9 +398,13 @@ class ContentStore:
             state: ContentState | None = self.read_state()
         except CorruptStoreError:
             state = None
-        if state is None or (state.trust is not None and state.trust != root.manifest_trust()):
+        # A pointer written before roots existed has no fingerprint: it was set under the
+        # anchor's keys.
+        trust = (state.trust or self.anchor.manifest_trust()) if state is not None else None
+        if trust != root.manifest_trust():
             seen = self._verifiable_slots(root)
         else:
+            assert state is not None
             seen = state.highest_seen
         if seen > best.version:
             best = RollbackFloor(seen, f"version {seen} already seen")
