@@ -175,10 +175,12 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     for ident, text in pending.changes.items():
         print(f"  {ident}: {text}")
     args.site = args.out
-    for line in _status_lines(_site_root(args), pending.path.read_bytes()):
+    lines = _status_lines(_site_root(args), pending.path.read_bytes())
+    for line in lines:
         print(line)
-    print(f"wrote {pending.path}; next: kb sign {args.out} --role clinical-reviewer --key … "
-          f"then kb release {args.out}")
+    roles = [line.split(":")[0].strip() for line in lines if "needs" in line]
+    steps = [f"kb sign {args.out} --role {role} --key …" for role in roles]
+    print(f"wrote {pending.path}; next: " + ", ".join([*steps, f"kb release {args.out}"]))
     return 0
 
 
