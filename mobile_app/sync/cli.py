@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from mobile_app.cli import UsageError
 from mobile_app.config import Config, ConfigError
-from mobile_app.sync.errors import PublishError
+from mobile_app.sync.errors import NestingError, PublishError
+from mobile_app.sync.jsonsafe import loads
 
 if TYPE_CHECKING:
     from mobile_app.sync.content import LoadedContent
@@ -134,8 +135,8 @@ def _parse_notes(args: argparse.Namespace) -> dict[str, str]:
     notes: dict[str, str] = {}
     if args.changelog:
         try:
-            doc = json.loads(Path(args.changelog).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            doc = loads(Path(args.changelog).read_bytes(), f"--changelog {args.changelog}")
+        except (OSError, ValueError, NestingError) as exc:
             raise UsageError(f"--changelog {args.changelog}: {exc}") from None
         if not isinstance(doc, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in doc.items()

@@ -93,6 +93,15 @@ class _Decoder:
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS) if layers else None
         self.body = bytearray()
 
+    @property
+    def raw_cap(self) -> int:
+        """Most bytes accepted on the wire: a gzip layer may be a little larger than what it
+        holds, never much larger.
+        """
+        if self._zlib is None:
+            return self.max_bytes
+        return self.max_bytes + self.max_bytes // 64 + 1024
+
     def _too_large(self) -> TooLargeError:
         return TooLargeError(f"{self.url} sent more than {self.max_bytes} bytes; download "
                              "aborted", self.url, self.max_bytes)
@@ -251,9 +260,7 @@ class HttpxFetcher:
                     )
                 decoder = _Decoder(url, response.headers.get("content-encoding", ""),
                                    max_bytes)
-                # A gzip layer may be a little larger than what it holds, never much larger.
-                raw_cap = max_bytes if decoder._zlib is None else max_bytes + max_bytes // 64 \
-                    + 1024
+                raw_cap = decoder.raw_cap
                 announced = response.headers.get("content-length", "")
                 if announced.isdigit() and int(announced) > raw_cap:
                     raise TooLargeError(

@@ -61,7 +61,8 @@ from mobile_app.sync.envelope import (
     pae,
     read_payload_unverified,
 )
-from mobile_app.sync.errors import PublishError, SignatureError, SyncError
+from mobile_app.sync.errors import NestingError, PublishError, SignatureError, SyncError
+from mobile_app.sync.jsonsafe import loads
 from mobile_app.sync.manifest import MANIFEST_MAX_BYTES, FileEntry, SignedManifest, doc_id
 from mobile_app.sync.pack import build_pack
 from mobile_app.sync.root import (
@@ -318,9 +319,9 @@ def load_public_key(path: str | Path) -> bytes:
         PublishError: Missing, not JSON, or not a 32-byte key whose keyid matches.
     """
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = loads(Path(path).read_bytes(), str(path))
         raw = bytes.fromhex(doc["public_key_hex"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, NestingError) as exc:
         raise PublishError(f"cannot read public key {path}: {exc}") from None
     if len(raw) != 32 or ("keyid" in doc and doc["keyid"] != keyid_for(raw)):
         raise PublishError(f"{path} is not an Ed25519 public key entry")
@@ -537,8 +538,8 @@ def prepare_release(
         min_app_version = __version__
         if src_manifest is not None:
             try:
-                found = json.loads(src_manifest).get("min_app_version")
-            except (ValueError, AttributeError):
+                found = loads(src_manifest, MANIFEST).get("min_app_version")
+            except (ValueError, AttributeError, NestingError):
                 found = None
             if isinstance(found, str):
                 min_app_version = found
