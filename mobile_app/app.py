@@ -159,6 +159,9 @@ def App(state: AppState, copy_text: Callable[[str], Any],
             sec, det = parse_route(e.route)
             if det is None or det == CHANGES:
                 set_list_section(sec)
+            else:  # a card or calculator: keep a list that holds it, else show its own
+                set_list_section(lambda prev: prev if prev == "/" or (
+                    prev == "/calculators" and det.startswith("calc:")) else sec)
             set_route(e.route)
 
         def on_resize(e: ft.PageResizeEvent) -> None:

@@ -151,7 +151,7 @@ class KnowledgeBase:
     def index(self) -> SearchIndex:
         """Search index over cards and calculators (built on first use)."""
         with _gc_paused():
-            return SearchIndex.build(_search_docs(self), self.synonyms)
+            return SearchIndex(_search_docs(self), self.synonyms)
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Ranked, typo-tolerant search across cards and calculators."""

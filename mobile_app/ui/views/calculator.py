@@ -95,6 +95,7 @@ def table_view(table: Table, dark: bool, grid: bool) -> ft.Control:
                 else ft.Colors.SURFACE_CONTAINER_HIGHEST, key=f"calc-table-{table.key}-{i}"))
     notes = [note_row(n, dark, ft.Icons.INFO_OUTLINE) for n in table.notes]
     return ft.Column([*head, *body, *notes], spacing=6, tight=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                      key=f"calc-table-{table.key}")
 
 
@@ -131,8 +132,10 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         parts: list[ft.Control] = [heading(f.label, "title_small")]
         if f.help:
             parts.append(ft.Text(f.help, theme_style=ft.TextThemeStyle.BODY_SMALL))
-        parts.append(ft.RadioGroup(content=ft.Column(radios, spacing=0, tight=True),
-                                   value=selected, on_change=on_choice, key=key))
+        # The criterion names the group for screen readers ("Pain", then its options).
+        parts.append(ft.Semantics(label=f.label, container=True, content=ft.RadioGroup(
+            content=ft.Column(radios, spacing=0, tight=True), value=selected,
+            on_change=on_choice, key=key)))
         if err:
             parts.append(ft.Text(err, color=severity_color("danger", dark)))
         return ft.Column(parts, spacing=2, tight=True)
@@ -143,10 +146,10 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         parts = [heading(f.label, "title_small")]
         if f.help:
             parts.append(ft.Text(f.help, theme_style=ft.TextThemeStyle.BODY_SMALL))
-        parts.append(ft.RadioGroup(
+        parts.append(ft.Semantics(label=f.label, container=True, content=ft.RadioGroup(
             content=ft.Row([ft.Radio(value=c.value, label=c.label, key=f"{key}-{c.value}")
                             for c in f.choices], wrap=True),
-            value=value if value in ("yes", "no") else None, on_change=on_yes_no, key=key))
+            value=value if value in ("yes", "no") else None, on_change=on_yes_no, key=key)))
         if err:
             parts.append(ft.Text(err, color=severity_color("danger", dark)))
         return ft.Column(parts, spacing=2, tight=True)
@@ -294,9 +297,10 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))
     summary: list[ft.Control] = [ft.Text(calc.summary)]
-    patient = _new_patient_row(cs, dark)
-    if patient is not None:
-        summary.insert(0, patient)
+    stale = _stale_note(cs, dark)
+    if stale is not None:
+        summary.insert(0, stale)
+    new_patient = _new_patient_button(cs)
     badge = evidence_badge(calc.evidence, dark) if calc.evidence == "unverified" else None
     if badge is not None:
         summary.append(badge)
@@ -307,7 +311,8 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     body += [*summary, ft.Column(form, spacing=14, tight=True),
              _result_panel(state, cs, dark, copy, go)]
     return ft.Column(
-        [detail_header(state, key, calc.title, back),
+        [detail_header(state, key, calc.title, back,
+                       [new_patient] if new_patient is not None else []),
          *([_sticky_summary(cs, dark)] if pinned else []),
          ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
         spacing=8, expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
@@ -320,24 +325,27 @@ def _age_text(seconds: float) -> str:
     return f"{minutes // 60} h"
 
 
-def _new_patient_row(cs: CalculatorState, dark: bool) -> ft.Control | None:
-    """"New patient" clears every answer; answers left from a while ago are flagged."""
+def _stale_note(cs: CalculatorState, dark: bool) -> ft.Control | None:
+    """Answers left from a while ago are flagged: is this still the same patient?"""
+    age = cs.age_s(time.time())
+    if age is None or age <= STALE_AFTER_S:
+        return None
+    return ft.Text(f"Answers entered {_age_text(age)} ago: still the same patient? "
+                   "Tap New patient to clear them.", color=severity_color("warning", dark),
+                   weight=ft.FontWeight.BOLD, key="calc-stale")
+
+
+def _new_patient_button(cs: CalculatorState) -> ft.Control | None:
+    """Clears every answer (shown once something was entered), first in the header."""
     if not cs.has_answers():
         return None
 
     async def clear(_: Any) -> None:
         cs.clear()
 
-    parts: list[ft.Control] = []
-    age = cs.age_s(time.time())
-    if age is not None and age > STALE_AFTER_S:
-        parts.append(ft.Text(f"Answers entered {_age_text(age)} ago: still the same patient?",
-                             color=severity_color("warning", dark), weight=ft.FontWeight.BOLD,
-                             key="calc-stale"))
-    parts.append(ft.OutlinedButton("New patient", icon=ft.Icons.PERSON_ADD_ALT, on_click=clear,
-                                   key="calc-new-patient"))
-    return ft.Row(parts, wrap=True, spacing=8, run_spacing=4,
-                  vertical_alignment=ft.CrossAxisAlignment.CENTER)
+    return ft.Semantics(label="New patient", button=True, content=ft.IconButton(
+        ft.Icons.PERSON_ADD_ALT, on_click=clear, key="calc-new-patient",
+        tooltip="New patient: clear the answers"))
 
 
 def _sticky_summary(cs: CalculatorState, dark: bool) -> ft.Control:
