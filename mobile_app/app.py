@@ -26,7 +26,7 @@ from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore, bundled_content
 from mobile_app.ui.state import AppState, CalculatorState, item_key
-from mobile_app.ui.theme import dark_theme, light_theme
+from mobile_app.ui.theme import FONTS, dark_theme, light_theme
 from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
@@ -279,6 +279,7 @@ async def main(page: ft.Page) -> None:
     """Flet entry point."""
     page.title = "BoneMets Pocket"
     page.padding = 0
+    page.fonts = FONTS
     store = await _open_store(page)
     service = browser_content() if sys.platform == "emscripten" else server_content()
     state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),

@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from mobile_app.cli import main as cli_main
-from mobile_app.tools.pwa import BuildReport, refresh_service_worker
+from mobile_app.tools.pwa import ROOT, BuildReport, refresh_service_worker
+from mobile_app.ui.theme import FONTS, SYMBOLS_FONT
 from tests.e2e.test_browser import fill
 from tests.pwa.conftest import (
     Offsite,
@@ -56,8 +57,11 @@ def test_the_build_is_self_contained(pwa_site: tuple[Path, BuildReport]) -> None
     assert manifest["display"] == "standalone" and manifest["start_url"] == "."
     assert {"192x192", "512x512"} <= {i["sizes"] for i in manifest["icons"]}
     assert any(i["purpose"] == "maskable" for i in manifest["icons"])
-    for icon in manifest["icons"]:
-        assert (out / icon["src"]).is_file()
+    for icon in manifest["icons"]:  # the project's own icons (assets/), not Flet's
+        assert (out / icon["src"]).read_bytes() == (ROOT / "assets" / icon["src"]).read_bytes()
+    # The symbols font is served from the site root, as page.fonts names it.
+    assert (out / FONTS[SYMBOLS_FONT]).read_bytes() == (
+        ROOT / "assets" / FONTS[SYMBOLS_FONT]).read_bytes()
     # Nothing the browser would fetch from a CDN, and no unused renderer or debug files.
     for rel in ("index.html", "flutter_bootstrap.js", "main.dart.js", "python.js",
                 "python-worker.js"):

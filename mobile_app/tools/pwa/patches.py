@@ -31,7 +31,8 @@ JS_DIR = Path(__file__).resolve().parent / "js"
 #: Deleted from the published site: never requested by the chosen renderer (CanvasKit with
 #: dart2js, as ``flet publish`` chooses), debug files, the Pyodide CLI and typings, the micropip
 #: wheels (micropip is never used), Flutter's self-unregistering service worker, and the
-#: assets of controls this app does not use (KaTeX fonts are also taken out of FontManifest).
+#: assets of controls this app does not use (their fonts are also taken out of FontManifest,
+#: which Flutter otherwise loads in full at start: KaTeX, Cupertino icons).
 SITE_TRIM = (
     "**/*.symbols",
     "**/*.map",
@@ -56,8 +57,9 @@ SITE_TRIM = (
     "assets/packages/record_web",
     "assets/packages/wakelock_plus",
     "assets/packages/flutter_map",
+    "assets/packages/cupertino_icons",
 )
-_UNUSED_FONT_FAMILIES = re.compile(r"^packages/flutter_math_fork/")
+_UNUSED_FONT_FAMILIES = re.compile(r"^packages/(flutter_math_fork|cupertino_icons)/")
 
 _RIVE_CDN = re.compile(r'"https://cdn\.jsdelivr\.net/npm/@rive-app/[^"]*"')
 # The client appends "wasm/rive_native.js" and waits for the script's load event; a failed

@@ -69,8 +69,6 @@ def _publish(spec: AppSpec, staging: Path, out: Path, env: dict[str, str], base_
         "--pwa-theme-color", spec.theme_color,
         "--base-url", base_url,
     ]
-    if spec.assets is not None:
-        cmd += ["--assets", str(spec.assets)]
     proc = subprocess.run(cmd, cwd=staging, env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not (out / "index.html").exists():
         raise BuildError(f"flet publish failed (exit {proc.returncode}):\n"

@@ -78,6 +78,10 @@ def stage_app(spec: AppSpec, staging: Path) -> None:
             shutil.copytree(src, staging / name, ignore=_APP_IGNORE)
         else:
             shutil.copy2(src, staging / name)
+    if spec.assets is not None:
+        # publish copies <script dir>/assets into the site root and keeps it out of the app
+        # archive (it ignores an absolute --assets path, so the folder is staged instead).
+        shutil.copytree(spec.assets, staging / "assets", ignore=_APP_IGNORE)
     for skip in spec.skip:
         target = staging / skip
         if target.is_dir():
