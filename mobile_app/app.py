@@ -137,10 +137,16 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     """The whole app: navigation, layout and the current screen."""
     page = ft.context.page
     route, set_route = ft.use_state(page.route or "/")
+    # The list shown beside a detail on a tablet: the one the user opened it from (opening a
+    # calculator from Home keeps Home), so only a section route changes it.
+    list_section, set_list_section = ft.use_state(parse_route(page.route or "/")[0])
     calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
 
     def mount() -> None:
         def on_route(e: ft.RouteChangeEvent) -> None:
+            sec, det = parse_route(e.route)
+            if det is None or det == CHANGES:
+                set_list_section(sec)
             set_route(e.route)
 
         def on_resize(e: ft.PageResizeEvent) -> None:
@@ -213,9 +219,11 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     def list_view(sec: str) -> ft.Control:
         if sec == "/settings":
             return SettingsView(state, check_updates, go)
-        return HomeView(state, go, "calc" if sec == "/calculators" else None)
+        return HomeView(state, go, "calc" if sec == "/calculators" else None,
+                        selected=None if state.is_phone else detail)
 
-    nav_index = [r for r, *_ in SECTIONS].index(section)
+    shown_section = section if state.is_phone else list_section
+    nav_index = [r for r, *_ in SECTIONS].index(shown_section)
 
     async def on_nav(e: ft.Event[Any]) -> None:
         await page.push_route(SECTIONS[int(e.control.selected_index)][0])
@@ -236,7 +244,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
                       for _, lbl, i, si in SECTIONS],
         selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
         key="nav")
-    left = list_view(section)
+    left = list_view(shown_section)
     right = detail_view if detail_view is not None else ft.Container(
         ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
     return ft.SafeArea(ft.Row([

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mobile_app import __version__
-from mobile_app.domain.errors import InputError
+from mobile_app.domain.errors import InputError, each_error
 from mobile_app.knowledge.loader import (
     MANIFEST,
     KBValidationError,
@@ -25,7 +25,7 @@ from mobile_app.knowledge.loader import (
     load_files,
     read_directory,
 )
-from mobile_app.knowledge.text import card_text
+from mobile_app.knowledge.text import card_text, result_text
 
 __all__ = ["main"]
 
@@ -65,9 +65,13 @@ def _cmd_calc(args: argparse.Namespace) -> int:
     try:
         result = calc.run(raw)
     except InputError as exc:
-        print(f"error: {exc.field}: {exc.message}", file=sys.stderr)
+        for err in each_error(exc):
+            print(f"error: {err.field}: {err.message}", file=sys.stderr)
         return 2
-    _print_json(result.model_dump(mode="json"))
+    if args.format == "text":
+        print(result_text(result, kb))
+    else:
+        _print_json(result.model_dump(mode="json"))
     return 0
 
 
@@ -185,9 +189,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8550)
     run.set_defaults(func=_cmd_run)
 
-    calc = sub.add_parser("calc", help="run a calculator; prints the result as JSON")
+    calc = sub.add_parser("calc", help="run a calculator; prints the result as JSON or text")
     calc.add_argument("id", nargs="?", help="calculator id")
     calc.add_argument("--input", help="input as a JSON object")
+    calc.add_argument("--format", choices=("json", "text"), default="json",
+                      help="json (default): the whole result; text: what the screen and "
+                      "'Copy result' show")
     calc.add_argument("--list", action="store_true", help="list calculators with input schemas")
     calc.set_defaults(func=_cmd_calc)
 

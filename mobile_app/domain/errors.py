@@ -7,7 +7,8 @@ Hierarchy::
     │   ├── MissingAnswer      a required answer was not given; nothing is assumed
     │   ├── OutOfRange         a number outside its plausible range
     │   ├── InvalidChoice      an answer that is not one of the options
-    │   └── UnitError          an unknown unit, or a value that looks like another unit
+    │   ├── UnitError          an unknown unit, or a value that looks like another unit
+    │   └── InputErrors        several inputs are wrong at once (``errors``: each of them)
     └── ConfigurationError     the knowledge base parameters are inconsistent
 
 Every message names the field, the value received and what is allowed, in the clinician's
@@ -20,10 +21,12 @@ __all__ = [
     "CalculatorError",
     "ConfigurationError",
     "InputError",
+    "InputErrors",
     "InvalidChoice",
     "MissingAnswer",
     "OutOfRange",
     "UnitError",
+    "each_error",
 ]
 
 
@@ -61,6 +64,34 @@ class InvalidChoice(InputError):
 
 class UnitError(InputError):
     """An unknown unit, or a value that is plausible only in another unit."""
+
+
+class InputErrors(InputError):
+    """Several inputs are wrong: every problem, so a form can show each at its field.
+
+    ``field``, ``value`` and ``message`` are those of the first problem; ``errors`` lists all
+    of them (each a plain :class:`InputError` or one of its kinds), in form order.
+    """
+
+    def __init__(self, errors: list[InputError]) -> None:
+        if not errors:
+            raise ValueError("InputErrors needs at least one error")
+        first = errors[0]
+        super().__init__(first.field, first.value, first.message)
+        self.errors: tuple[InputError, ...] = tuple(errors)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+
+    @staticmethod
+    def of(errors: list[InputError]) -> InputError:
+        """One error as itself, several as :class:`InputErrors`."""
+        return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def each_error(error: InputError) -> tuple[InputError, ...]:
+    """Every problem inside an input error (one, or all of an :class:`InputErrors`)."""
+    return error.errors if isinstance(error, InputErrors) else (error,)
 
 
 class ConfigurationError(CalculatorError):

@@ -3,6 +3,11 @@
 Every number a calculator uses comes from a :class:`Cited` block of the knowledge base, which
 names its references and its evidence level. Results carry the same references and evidence
 so the UI can show the source one tap away and label anything unverified.
+
+A result also says what it shows, as data: headline :class:`Figure` s, :class:`Table` s and
+:class:`PlanSection` s, already formatted by the one display formatter
+(:mod:`mobile_app.domain.display`). The screen, "Copy result" and ``mobile-app calc --format
+text`` all render these, so nothing the screen shows can be missing from the copy or the CLI.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ __all__ = [
     "EVIDENCE_ORDER",
     "Cited",
     "Evidence",
+    "Figure",
     "Frozen",
     "Note",
+    "PlanSection",
     "Result",
     "Step",
+    "Table",
     "worst_evidence",
 ]
 
@@ -75,6 +83,56 @@ class Note(Frozen):
     evidence: Evidence = "confirmed"
 
 
+class Figure(Frozen):
+    """A headline figure of a result (or one input line): what a clinician reads."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    """Stable id (screen keys and tests: ``calc-figure-<key>``)."""
+    label: str
+    """What the figure is, short ("CrCl", "Zoledronic acid")."""
+    detail: str = ""
+    """How it was obtained, if the label needs it ("Cockcroft-Gault, actual weight")."""
+    text: str
+    """The figure as shown, with its unit ("3.3 mg = 4.1 mL of 4 mg/5 mL")."""
+    value: bool | int | float | str | None = None
+    """The full-precision value behind the main number (or a category id, or yes/no)."""
+    unit: str = ""
+    """Unit of ``value``."""
+    evidence: Evidence = "confirmed"
+    """Evidence of the figures used (a badge shows when not confirmed)."""
+    summary: bool = False
+    """Also shown in the one-line result summary above the form."""
+    short: str = ""
+    """A shorter form of ``text`` for that summary (empty: ``text``), never leaving out the
+    dose itself ("10–20 mL calcium gluconate 10% over 10 min")."""
+    tone: Literal["normal", "info", "warning", "danger"] | None = None
+    """Colour of a figure that is a decision (route, dose band); None: plain."""
+
+
+class Table(Frozen):
+    """A table of a result (dose options, weight alternatives, regimens)."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    columns: tuple[str, ...] = Field(min_length=2)
+    """Column headings; the first column names the row."""
+    rows: tuple[tuple[str, ...], ...] = Field(min_length=1)
+    """Cells as shown (formatted by the display formatter)."""
+    highlight: int | None = None
+    """Index of the row the result is about (the patient's own scheme or weight)."""
+    notes: tuple[Note, ...] = ()
+    """Caveats shown under the table."""
+    evidence: Evidence = "confirmed"
+
+
+class PlanSection(Frozen):
+    """A titled part of the plan ("IV bolus now", "Repletion", "Recheck")."""
+
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    items: tuple[Note, ...] = Field(min_length=1)
+
+
 class Result(Frozen):
     """Fields every calculator result has."""
 
@@ -100,3 +158,11 @@ class Result(Frozen):
     """Reference ids behind the result."""
     evidence: Evidence = "confirmed"
     """Weakest evidence level among the figures used."""
+    figures: tuple[Figure, ...] = ()
+    """Headline figures, as shown."""
+    tables: tuple[Table, ...] = ()
+    """Tables, as shown."""
+    plan: tuple[PlanSection, ...] = ()
+    """The plan (doses and what to do), by part; next steps and warnings come after it."""
+    input_lines: tuple[Figure, ...] = ()
+    """The inputs with their human labels and units ("Creatinine: 110 µmol/L")."""

@@ -13,8 +13,8 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from mobile_app.domain.errors import InvalidChoice, MissingAnswer
-from mobile_app.domain.models import Evidence, Frozen, Note, Result, Step
+from mobile_app.domain.errors import InputError, InputErrors, InvalidChoice, MissingAnswer
+from mobile_app.domain.models import Evidence, Figure, Frozen, Note, Result, Step, Table
 
 __all__ = ["Band", "Criterion", "Option", "PointScore", "ScoreResult", "evaluate"]
 
@@ -156,6 +156,7 @@ def evaluate(score: PointScore, answers: Mapping[str, str]) -> ScoreResult:
     Raises:
         MissingAnswer: A criterion has no answer; nothing is assumed.
         InvalidChoice: An answer is not one of the criterion's options.
+        InputErrors: Several of these at once (each is in ``errors``).
     """
     unknown = sorted(set(answers) - {c.id for c in score.criteria})
     if unknown:
@@ -168,17 +169,30 @@ def evaluate(score: PointScore, answers: Mapping[str, str]) -> ScoreResult:
     points: dict[str, int] = {}
     chosen: dict[str, str] = {}
     steps: list[Step] = []
+    rows: list[tuple[str, str, str]] = []
+    lines: list[Figure] = []
+    errors: list[InputError] = []
     for crit in score.criteria:
         raw = answers.get(crit.id)
         if raw is None or str(raw).strip() == "":
             allowed = ", ".join(o.id for o in crit.options)
-            raise MissingAnswer(
-                crit.id, raw, f"{crit.label} is required; choose one of: {allowed}."
-            )
-        opt = crit.option(str(raw))
+            errors.append(MissingAnswer(
+                crit.id, raw, f"{crit.label} is required; choose one of: {allowed}."))
+            continue
+        try:
+            opt = crit.option(str(raw))
+        except InvalidChoice as exc:
+            errors.append(exc)
+            continue
         points[crit.id] = opt.points
         chosen[crit.id] = opt.id
+        pts = f"{opt.points} pt{'' if opt.points == 1 else 's'}"
         steps.append(Step(label=crit.label, value=opt.points, unit="points", detail=opt.label))
+        rows.append((crit.label, opt.label, pts))
+        lines.append(Figure(key=crit.id, label=crit.label, text=f"{opt.label} ({pts})",
+                            value=opt.id))
+    if errors:
+        raise InputErrors.of(errors)
     total = sum(points.values())
     band = score.band_for(total)
     steps.append(
@@ -201,6 +215,14 @@ def evaluate(score: PointScore, answers: Mapping[str, str]) -> ScoreResult:
         steps=tuple(steps),
         refs=score.refs,
         evidence=score.evidence,
+        figures=(Figure(key="score", label="Score", text=f"{total} / {score.max_total}",
+                        value=total, summary=True, tone=band.severity),
+                 Figure(key="band", label="Band", text=f"{band.label} ({band.min}–{band.max})",
+                        value=band.category)),
+        tables=(Table(key="breakdown", title="Points by item",
+                      columns=("Item", "Answer", "Points"),
+                      rows=(*rows, ("Total", band.label, f"{total} / {score.max_total}"))),),
+        input_lines=tuple(lines),
         score=total,
         max_score=score.max_total,
         points=points,

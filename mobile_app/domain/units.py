@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from fractions import Fraction
 
+from mobile_app.domain.display import Number, exact, format_number
 from mobile_app.domain.errors import OutOfRange, UnitError
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "CALCIUM",
     "CM_PER_INCH",
     "CREATININE",
+    "LAB_QUANTITIES",
     "VITAMIN_D",
     "AlbuminUnit",
     "CalciumUnit",
@@ -33,7 +36,6 @@ __all__ = [
     "VitaminDUnit",
     "canonical_unit",
     "display_unit",
-    "format_number",
 ]
 
 CM_PER_INCH = 2.54
@@ -100,14 +102,14 @@ class LabQuantity:
         name: The quantity as a clinician says it ("calcium").
         conventional: The conventional (US) unit.
         si: The SI unit.
-        si_per_conventional: How many SI units make one conventional unit.
+        si_per_conventional: How many SI units make one conventional unit (exact).
         plausible: For each unit, the (low, high) range accepted as input.
     """
 
     name: str
     conventional: str
     si: str
-    si_per_conventional: float
+    si_per_conventional: Fraction
     plausible: dict[str, tuple[float, float]]
 
     @property
@@ -121,15 +123,20 @@ class LabQuantity:
 
     def convert(self, value: float, from_unit: str, to_unit: str) -> float:
         """Convert ``value`` between the two units at full precision."""
+        return float(self.convert_exact(value, from_unit, to_unit))
+
+    def convert_exact(self, value: Number, from_unit: str, to_unit: str) -> Fraction:
+        """Convert ``value`` exactly (the decimal as typed, times the exact factor)."""
         if from_unit not in self.units or to_unit not in self.units:
             raise UnitError(
                 self.name, from_unit, f"Unknown {self.name} unit; allowed: {', '.join(self.units)}."
             )
+        v = exact(value)
         if from_unit == to_unit:
-            return value
+            return v
         if from_unit == self.conventional:
-            return value * self.si_per_conventional
-        return value / self.si_per_conventional
+            return v * self.si_per_conventional
+        return v / self.si_per_conventional
 
     def check(self, field: str, value: float, unit: str) -> None:
         """Refuse a value outside the plausible range of its unit, naming a likely mix-up.
@@ -173,36 +180,30 @@ CALCIUM = LabQuantity(
     name="calcium",
     conventional=CalciumUnit.MG_DL,
     si=CalciumUnit.MMOL_L,
-    si_per_conventional=1 / 4.008,
+    si_per_conventional=1 / Fraction("4.008"),
     plausible={CalciumUnit.MG_DL: (2.8, 20.0), CalciumUnit.MMOL_L: (0.7, 5.0)},
 )
 ALBUMIN = LabQuantity(
     name="albumin",
     conventional=AlbuminUnit.G_DL,
     si=AlbuminUnit.G_L,
-    si_per_conventional=10.0,
+    si_per_conventional=Fraction(10),
     plausible={AlbuminUnit.G_DL: (0.5, 7.0), AlbuminUnit.G_L: (5.0, 70.0)},
 )
 CREATININE = LabQuantity(
     name="creatinine",
     conventional=CreatinineUnit.MG_DL,
     si=CreatinineUnit.UMOL_L,
-    si_per_conventional=88.4,
+    si_per_conventional=Fraction("88.4"),
     plausible={CreatinineUnit.MG_DL: (0.1, 20.0), CreatinineUnit.UMOL_L: (20.0, 1800.0)},
 )
 VITAMIN_D = LabQuantity(
     name="25-hydroxyvitamin D",
     conventional=VitaminDUnit.NG_ML,
     si=VitaminDUnit.NMOL_L,
-    si_per_conventional=2.496,
+    si_per_conventional=Fraction("2.496"),
     plausible={VitaminDUnit.NG_ML: (1.0, 200.0), VitaminDUnit.NMOL_L: (2.5, 500.0)},
 )
 
-
-def format_number(value: float, max_decimals: int = 2) -> str:
-    """Format a number for display only: up to ``max_decimals``, no trailing zeros.
-
-    Display rounding never feeds back into a calculation.
-    """
-    text = f"{value:.{max_decimals}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+LAB_QUANTITIES: tuple[LabQuantity, ...] = (CALCIUM, ALBUMIN, CREATININE, VITAMIN_D)
+"""Every lab quantity with two units."""

@@ -35,6 +35,7 @@ from mobile_app.knowledge.models import (
     PointScoreDoc,
     Reference,
     ReferenceList,
+    SharedParameters,
     SynonymList,
     has_figure,
 )
@@ -237,6 +238,7 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
 
     cards: dict[str, Card] = {}
     raw_calcs: dict[str, tuple[str, PointScoreDoc | FormulaCalc]] = {}
+    shared: dict[str, SharedParameters] = {}
     references: dict[str, Reference] = {}
     synonyms: list[tuple[str, ...]] = []
     for name, data in sorted(docs_bytes.items()):
@@ -259,6 +261,13 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
         stem = Path(name).stem
         if stem != doc.id:
             problems.append(f"{name}: file name does not match id {doc.id!r}")
+        if isinstance(doc, SharedParameters):
+            if doc.id in shared:
+                problems.append(f"{name}: duplicate shared id {doc.id!r}")
+            shared[doc.id] = doc
+            for path in _uncited(doc.blocks, "blocks", False):
+                problems.append(f"{name}: uncited figure at {path}")
+            continue
         if doc.id in cards or doc.id in raw_calcs:
             problems.append(f"{name}: duplicate id {doc.id!r}")
             continue
@@ -290,19 +299,24 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
             evidence = doc.evidence
         else:
             try:
-                params = spec.params_model.model_validate(doc.parameters)
+                parameters = _resolve_shared(doc.parameters, shared, "parameters")
+            except KeyError as exc:
+                problems.append(f"{name}: {exc.args[0]}")
+                continue
+            try:
+                params = spec.params_model.model_validate(parameters)
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     loc = ".".join(str(p) for p in err["loc"])
                     problems.append(f"{name}: parameters.{loc}: {err['msg']}")
                 continue
-            evidence = worst_evidence(_evidences(doc.parameters))
+            evidence = worst_evidence(_evidences(parameters))
         calculators[calc_id] = CalculatorEntry(
             id=calc_id, title=doc.title, summary=doc.summary, group=doc.group,
             keywords=doc.keywords, refs=doc.refs, spec=spec, params=params, evidence=evidence,
         )
 
-    for owner, ref_ids in _all_ref_ids(cards, raw_calcs):
+    for owner, ref_ids in _all_ref_ids(cards, raw_calcs, shared):
         for rid in ref_ids:
             if rid not in references:
                 problems.append(f"{owner}: unknown reference {rid!r}")
@@ -321,6 +335,26 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
         references=references,
         synonyms=tuple(synonyms),
     )
+
+
+def _resolve_shared(obj: Any, shared: Mapping[str, SharedParameters], path: str) -> Any:
+    """``obj`` with every ``{"$shared": "<doc>.<block>"}`` replaced by that shared block.
+
+    Raises:
+        KeyError: A reference names no shared block (the message says which).
+    """
+    if isinstance(obj, dict):
+        if set(obj) == {"$shared"}:
+            ref = str(obj["$shared"])
+            doc_id, _, block = ref.partition(".")
+            doc = shared.get(doc_id)
+            if doc is None or block not in doc.blocks:
+                raise KeyError(f"{path}: unknown shared block {ref!r}")
+            return doc.blocks[block]
+        return {k: _resolve_shared(v, shared, f"{path}.{k}") for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_resolve_shared(v, shared, f"{path}[{i}]") for i, v in enumerate(obj)]
+    return obj
 
 
 def _evidences(obj: Any) -> Iterator[Evidence]:
@@ -348,12 +382,15 @@ def _refs_in(obj: Any) -> Iterator[str]:
 
 
 def _all_ref_ids(
-    cards: Mapping[str, Card], calcs: Mapping[str, tuple[str, PointScoreDoc | FormulaCalc]]
+    cards: Mapping[str, Card], calcs: Mapping[str, tuple[str, PointScoreDoc | FormulaCalc]],
+    shared: Mapping[str, SharedParameters],
 ) -> Iterator[tuple[str, list[str]]]:
     for card in cards.values():
         yield f"cards/{card.id}.json", list(card.sources)
     for name, doc in calcs.values():
         yield name, list(dict.fromkeys(_refs_in(doc.model_dump(mode="json"))))
+    for sdoc in shared.values():
+        yield f"shared/{sdoc.id}.json", list(dict.fromkeys(_refs_in(sdoc.blocks)))
 
 
 def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:

@@ -6,6 +6,8 @@ A KB is a set of documents (discriminated by ``kind``) plus a manifest::
     synonyms.json            kind "synonyms": search synonyms and brand names
     cards/<id>.json          kind "card": a quick card
     calculators/<id>.json    kind "point_score" (SINS, Mirels) or "formula_calc"
+    shared/<id>.json         kind "shared": cited parameter blocks several calculators use
+                             (a calculator names one with ``{"$shared": "<id>.<block>"}``)
     manifest.json            version, issue date, sha256 and length of every document
 
 Rules the models enforce: ids are stable snake_case; every dose names its sources; every
@@ -26,6 +28,7 @@ from mobile_app.domain.scoring import PointScore
 
 __all__ = [
     "Card",
+    "CardChange",
     "Document",
     "Dose",
     "FormulaCalc",
@@ -34,6 +37,7 @@ __all__ = [
     "Reference",
     "ReferenceList",
     "Section",
+    "SharedParameters",
     "SynonymList",
     "has_figure",
 ]
@@ -143,6 +147,17 @@ class Section(Frozen):
         return tuple(seen)
 
 
+class CardChange(Frozen):
+    """One line of a card's change note: what changed in a revision, and why."""
+
+    version: int = Field(ge=1)
+    """The card revision that made the change."""
+    date: date
+    """When the change was made."""
+    text: str = Field(min_length=10)
+    """What changed, with the source that prompted it ("NICE NG234 replaces CG75: ...")."""
+
+
 class Card(Frozen):
     """A quick card."""
 
@@ -162,6 +177,8 @@ class Card(Frozen):
     """Revision of this card; raised on every content change."""
     last_reviewed: date
     """When a clinician last reviewed the card against its sources."""
+    changes: tuple[CardChange, ...] = ()
+    """Change note, newest first; the newest line belongs to the current ``version``."""
 
     @model_validator(mode="after")
     def _unique_sections(self) -> Self:
@@ -169,6 +186,35 @@ class Card(Frozen):
         if len(set(ids)) != len(ids):
             raise ValueError(f"card {self.id}: duplicate section ids")
         return self
+
+    @model_validator(mode="after")
+    def _changes_newest_first(self) -> Self:
+        if not self.changes:
+            return self
+        if self.changes[0].version != self.version:
+            raise ValueError(
+                f"card {self.id}: newest change is for version {self.changes[0].version}, "
+                f"but the card is version {self.version}"
+            )
+        for newer, older in zip(self.changes, self.changes[1:], strict=False):
+            if older.version > newer.version or older.date > newer.date:
+                raise ValueError(
+                    f"card {self.id}: changes must be newest first (version {older.version} "
+                    f"of {older.date.isoformat()} is listed after version {newer.version} "
+                    f"of {newer.date.isoformat()})"
+                )
+        return self
+
+    @property
+    def change_log(self) -> tuple[tuple[int, date, tuple[str, ...]], ...]:
+        """The change note grouped by revision, newest first: (version, date, lines)."""
+        groups: list[tuple[int, date, list[str]]] = []
+        for change in self.changes:
+            if groups and groups[-1][0] == change.version:
+                groups[-1][2].append(change.text)
+            else:
+                groups.append((change.version, change.date, [change.text]))
+        return tuple((v, d, tuple(lines)) for v, d, lines in groups)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -199,6 +245,25 @@ class FormulaCalc(Frozen):
     """Validated by the calculator's own parameter model when the KB loads."""
 
 
+class SharedParameters(Frozen):
+    """Cited parameter blocks shared by calculators: one source of truth for a threshold or
+    range that several calculators use (the calcium reference range, the severe threshold).
+    """
+
+    kind: Literal["shared"]
+    id: Id
+    title: str
+    blocks: dict[str, dict[str, Any]] = Field(min_length=1)
+    """Block name → a cited block (``refs``, ``evidence`` and its figures)."""
+
+    @model_validator(mode="after")
+    def _cited(self) -> Self:
+        for name, block in self.blocks.items():
+            if not block.get("refs"):
+                raise ValueError(f"shared block {self.id}.{name} has no refs")
+        return self
+
+
 class PointScoreDoc(PointScore):
     """A point score as stored in the KB (the engine's model plus catalogue fields)."""
 
@@ -207,7 +272,7 @@ class PointScoreDoc(PointScore):
 
 
 Document = Annotated[
-    Card | PointScoreDoc | FormulaCalc | ReferenceList | SynonymList,
+    Card | PointScoreDoc | FormulaCalc | SharedParameters | ReferenceList | SynonymList,
     Field(discriminator="kind"),
 ]
 

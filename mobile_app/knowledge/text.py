@@ -1,18 +1,32 @@
 """Plain-text renderings of cards and results (CLI output and "copy result" for the notes).
 
-Display rounding happens only here (``format_number``); results keep full precision.
+A result is rendered from what it says it shows (its figures, tables and plan), the same data
+the screen renders, so the copy holds every figure the screen shows. Numbers were formatted by
+the one display formatter (:func:`mobile_app.domain.display.format_number`); results keep full
+precision.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from mobile_app.domain.models import Note, Result
-from mobile_app.domain.units import format_number
+from mobile_app.domain.display import format_number
+from mobile_app.domain.models import Figure, Note, Result, Step, Table
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.knowledge.models import Card
 
-__all__ = ["EVIDENCE_LABEL", "card_text", "note_text", "result_text", "value_text"]
+__all__ = [
+    "EVIDENCE_LABEL",
+    "card_text",
+    "change_note_lines",
+    "figure_text",
+    "input_text",
+    "note_text",
+    "result_text",
+    "step_text",
+    "summary_figures",
+    "table_lines",
+]
 
 EVIDENCE_LABEL = {
     "confirmed": "",
@@ -27,17 +41,53 @@ def note_text(note: Note) -> str:
     return f"{note.text} [{label}]" if label else note.text
 
 
-def value_text(value: Any, unit: str = "", decimals: int = 2) -> str:
-    """A value for display, with its unit."""
-    if isinstance(value, bool):
-        text = "yes" if value else "no"
-    elif isinstance(value, int | float):
-        text = format_number(float(value), decimals)
-    elif value is None:
-        text = "—"
-    else:
-        text = str(value)
-    return f"{text} {unit}".strip()
+def figure_text(fig: Figure) -> str:
+    """"CrCl (Cockcroft-Gault, actual weight): 49.99 mL/min" [evidence label]."""
+    label = f"{fig.label} ({fig.detail})" if fig.detail else fig.label
+    tag = EVIDENCE_LABEL[fig.evidence]
+    return f"{label}: {fig.text}" + (f" [{tag}]" if tag else "")
+
+
+def input_text(fig: Figure) -> str:
+    """An input as a clinician writes it: "Creatinine 110 µmol/L", "Sex: female"."""
+    numeric = not isinstance(fig.value, bool) and isinstance(fig.value, int | float)
+    return f"{fig.label} {fig.text}" if numeric else f"{fig.label}: {fig.text}"
+
+
+def table_lines(table: Table) -> list[str]:
+    """A table as text: one line per row, each cell named by its column."""
+    tag = EVIDENCE_LABEL[table.evidence]
+    lines = [f"{table.title}:" + (f" [{tag}]" if tag else "")]
+    for row in table.rows:
+        cells = "; ".join(f"{col}: {cell}" for col, cell in zip(table.columns[1:], row[1:],
+                                                                strict=True) if cell)
+        lines.append(f"- {row[0]} — {cells}")
+    lines += [f"  {note_text(n)}" for n in table.notes]
+    return lines
+
+
+def step_text(step: Step) -> str:
+    """One line of the calculation: "CrCl: 49.9915 mL/min ((140 − age) × …)"."""
+    value = step.value
+    shown = (format_number(value, 4) if isinstance(value, int | float)
+             and not isinstance(value, bool) else str(value))
+    text = f"{step.label}: {shown} {step.unit}".rstrip()
+    return f"{text} ({step.detail})" if step.detail else text
+
+
+def summary_figures(result: Result) -> str:
+    """The summary figures in one line, each named ("BED: 14.4 Gy · EQD2: 12 Gy")."""
+    return " · ".join(f"{f.label}: {f.short or f.text}" for f in result.figures if f.summary)
+
+
+
+def change_note_lines(card: Card) -> list[str]:
+    """The card's change note as text lines, newest revision first (empty if none)."""
+    lines: list[str] = []
+    for version, day, texts in card.change_log:
+        lines.append(f"Revision {version} ({day.isoformat()}):")
+        lines += [f"  - {text}" for text in texts]
+    return lines
 
 
 def card_text(card: Card, kb: KnowledgeBase) -> str:
@@ -59,6 +109,9 @@ def card_text(card: Card, kb: KnowledgeBase) -> str:
         lines += [f"Calculators: {names}", ""]
     lines.append("Sources:")
     lines += [f"  [{r.id}] {r.citation}" for r in kb.cite(card.sources)]
+    changes = change_note_lines(card)
+    if changes:
+        lines += ["", "Changes:", *(f"  {line}" for line in changes)]
     lines.append(
         f"Content v{kb.version} ({kb.issued.isoformat()}) · card revision {card.version} · "
         f"last reviewed {card.last_reviewed.isoformat()}"
@@ -66,26 +119,37 @@ def card_text(card: Card, kb: KnowledgeBase) -> str:
     return "\n".join(lines)
 
 
-def result_text(result: Result, kb: KnowledgeBase) -> str:
-    """A calculator result as plain text for the clinical notes.
+def result_text(result: Result, kb: KnowledgeBase, at: datetime | None = None) -> str:
+    """A calculator result as plain text for the clinical notes ("Copy result" and
+    ``mobile-app calc --format text``).
 
-    Inputs, result, units, interpretation, source and content version; no patient identifiers.
+    Inputs with their labels and units, the result, every figure, table and part of the plan
+    the screen shows, next steps, caveats, sources, content version and the date and time;
+    no patient identifiers.
     """
     calc = kb.calculators[result.calculator]
     lines = [calc.title]
-    inputs = ", ".join(
-        f"{k} {value_text(v)}" for k, v in result.inputs.items() if v is not None
-    )
-    lines.append(f"Inputs: {inputs}")
+    lines.append("Inputs: " + "; ".join(input_text(f) for f in result.input_lines))
     lines.append(f"Result: {result.category_label}")
     lines.append(result.interpretation)
-    for note in result.next_steps:
-        lines.append(f"- {note_text(note)}")
-    for note in result.warnings:
-        if note.evidence != "confirmed":
-            lines.append(f"- Caution: {note_text(note)}")
+    lines += [figure_text(f) for f in result.figures]
+    for section in result.plan:
+        lines.append(f"{section.title}:")
+        lines += [f"- {note_text(n)}" for n in section.items]
+    for table in result.tables:
+        lines += table_lines(table)
+    if result.next_steps:
+        lines.append("Next steps:")
+        lines += [f"- {note_text(n)}" for n in result.next_steps]
+    if result.warnings:
+        lines.append("Caveats:")
+        lines += [f"- {note_text(n)}" for n in result.warnings]
+    lines.append("Calculation:")
+    lines += [f"- {step_text(st)}" for st in result.steps]
     if result.evidence != "confirmed":
         lines.append(f"Evidence: {EVIDENCE_LABEL[result.evidence]}")
     lines.append("Source: " + "; ".join(r.citation for r in kb.cite(result.refs)))
-    lines.append(f"BoneMets Pocket content v{kb.version} ({kb.issued.isoformat()})")
+    when = (at or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").rstrip()
+    lines.append(f"BoneMets Pocket content v{kb.version} ({kb.issued.isoformat()}) · "
+                 f"calculated {when}")
     return "\n".join(lines)

@@ -157,7 +157,7 @@ def back_button(on_click: Handler) -> ft.Control:
         ft.Icons.ARROW_BACK, on_click=on_click, key="back"))
 
 
-def detail_header(state: AppState, key: str, title: str, back: Handler | None) -> ft.Control:
+def detail_header(state: AppState, key: str, title: str, back: Handler | None) -> ft.Row:
     """Title row of a card or calculator: back (phone), title, favourite toggle."""
 
     def toggle(_: Any) -> None:
@@ -165,6 +165,8 @@ def detail_header(state: AppState, key: str, title: str, back: Handler | None) -
         state.notify("Added to favourites" if now else "Removed from favourites")
 
     row: list[ft.Control] = [] if back is None else [back_button(back)]
-    row.append(ft.Container(heading(title, "title_large"), expand=True))
+    # Large text already enlarges the title; a smaller style keeps long words whole.
+    level = "title_small" if state.settings.text_scale >= 1.5 else "title_large"
+    row.append(ft.Container(heading(title, level), expand=True))
     row.append(favourite_button(state.is_favourite(key), toggle))
     return ft.Row(row, vertical_alignment=ft.CrossAxisAlignment.CENTER)

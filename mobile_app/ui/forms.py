@@ -1,8 +1,10 @@
 """Calculator forms derived from the calculators' input models (pure: no Flet).
 
 A form is a list of :class:`Field` specs: score items become choice groups (each option with
-its points and definition), numbers become numeric fields paired with their unit toggle,
-literals become choices and booleans switches. The UI renders these specs; tests inspect them.
+its points and definition), numbers become numeric fields paired with their unit toggle (the
+input model names it: ``json_schema_extra={"unit_field": ...}``), literals become choices and
+booleans an explicit Yes / No choice with neither selected (a switch that starts "off" would
+answer the question for the user). The UI renders these specs; tests inspect them.
 """
 
 from __future__ import annotations
@@ -13,25 +15,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal
 
+from mobile_app.domain.calculators.base import field_extra, unit_fields
+from mobile_app.domain.units import LAB_QUANTITIES, display_unit
 from mobile_app.knowledge.loader import CalculatorEntry
 
-__all__ = ["Choice", "Field", "build_form", "default_units", "parse_number", "unit_field_for"]
-
-# Numeric field → the field holding its unit, where the name is not "<field>_unit".
-_UNIT_FOR = {
-    "level": "unit",
-    "corrected_calcium": "calcium_unit",
-    "lower_limit": "calcium_unit",
-    "upper_limit": "calcium_unit",
-}
-# Unit field → unit chosen by the "SI" preference (conventional is the model default).
-_SI_UNITS = {
-    "mg/dL|mmol/L": "mmol/L",
-    "g/dL|g/L": "g/L",
-    "mg/dL|umol/L": "umol/L",
-    "ng/mL|nmol/L": "nmol/L",
-}
-_ADVANCED = {"lower_limit", "upper_limit"}
+__all__ = ["YES_NO", "Choice", "Field", "build_form", "default_units", "parse_number"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +38,7 @@ class Field:
 
     name: str
     label: str
-    kind: Literal["choice", "number", "unit", "switch", "text"]
+    kind: Literal["choice", "number", "unit", "yes_no", "text"]
     required: bool = True
     choices: tuple[Choice, ...] = ()
     unit_field: str | None = None
@@ -62,10 +50,8 @@ class Field:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def unit_field_for(name: str, names: set[str]) -> str | None:
-    """The unit field of a numeric field, if the model has one."""
-    candidate = _UNIT_FOR.get(name, f"{name}_unit")
-    return candidate if candidate in names else None
+YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))
+"""The two answers of a yes/no question (stored as ``True`` / ``False``)."""
 
 
 def _enum_values(annotation: Any) -> list[str] | None:
@@ -101,34 +87,30 @@ def build_form(calc: CalculatorEntry) -> list[Field]:
                 choices=tuple(Choice(o.id, o.label, o.points, o.definition)
                               for o in crit.options)))
         return fields
-    names = set(model.model_fields)
-    unit_fields = {unit_field_for(n, names) for n in names} - {None}
+    units = unit_fields(model)
     for name, info in model.model_fields.items():
         label = info.title or name.replace("_", " ").capitalize()
         annotation = _strip_optional(info.annotation)
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        extra = field_extra(model, name)
         values = _enum_values(annotation)
         required = info.is_required()
-        if name in unit_fields and values:
+        if name in units and values:
             fields.append(Field(name=name, label=label, kind="unit",
-                                choices=tuple(Choice(v, _display(v)) for v in values)))
+                                choices=tuple(Choice(v, display_unit(v)) for v in values)))
         elif values:
             fields.append(Field(name=name, label=label, kind="choice", required=required,
                                 choices=tuple(Choice(v, v.capitalize()) for v in values)))
         elif annotation is bool:
-            fields.append(Field(name=name, label=label, kind="switch", required=required,
-                                help=info.description or ""))
+            fields.append(Field(name=name, label=label, kind="yes_no", required=required,
+                                choices=YES_NO, help=info.description or ""))
         else:
+            unit_field = extra.get("unit_field")
             fields.append(Field(
                 name=name, label=label, kind="number", required=required,
-                unit_field=unit_field_for(name, names), unit=str(extra.get("unit", "")),
-                help=info.description or "", advanced=name in _ADVANCED,
-                extra={"integer": annotation is int}))
+                unit_field=str(unit_field) if unit_field else None,
+                unit=str(extra.get("unit", "")), help=info.description or "",
+                advanced=bool(extra.get("advanced")), extra={"integer": annotation is int}))
     return fields
-
-
-def _display(unit: str) -> str:
-    return "µmol/L" if unit == "umol/L" else unit
 
 
 def default_units(form: list[Field], preference: Literal["conventional", "si"]) -> dict[str, str]:
@@ -138,7 +120,7 @@ def default_units(form: list[Field], preference: Literal["conventional", "si"]) 
         if f.kind != "unit":
             continue
         values = [c.value for c in f.choices]
-        si = _SI_UNITS.get("|".join(values))
+        si = next((q.si for q in LAB_QUANTITIES if set(q.units) == set(values)), None)
         out[f.name] = si if preference == "si" and si else values[0]
     return out
 
@@ -146,11 +128,18 @@ def default_units(form: list[Field], preference: Literal["conventional", "si"]) 
 def parse_number(text: str) -> float | int | str | None:
     """Parse what a user typed: '' → None; '7,5' → 7.5 (decimal comma); junk stays a string
     so the calculator reports it with the field's range.
+
+    A comma followed by exactly three digits ("1,250") could be a thousands separator or a
+    decimal comma (1.25 or 1250 differ a thousandfold): it stays text, and the calculator asks
+    for the number without the comma.
     """
     t = text.strip().replace(" ", "").replace("\u2009", "")
     if not t:
         return None
     if t.count(",") == 1 and "." not in t:
+        whole, _, frac = t.partition(",")
+        if len(frac) == 3 and whole.lstrip("-").isdigit() and frac.isdigit():
+            return text.strip()
         t = t.replace(",", ".")
     try:
         value = float(t)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import flet as ft
 
-from mobile_app.domain.errors import InputError, MissingAnswer
+from mobile_app.domain.errors import InputError, MissingAnswer, each_error
 from mobile_app.domain.models import Result
 from mobile_app.knowledge.loader import CalculatorEntry, KnowledgeBase
 from mobile_app.knowledge.search import SearchHit
@@ -135,7 +135,12 @@ class AppState:
 @ft.observable
 @dataclass
 class CalculatorState:
-    """A calculator form: raw values as typed, units, the live result or the error."""
+    """A calculator form: raw values as typed, units, the live result or the errors.
+
+    Every problem is kept: ``field_errors`` holds each field's message (all at once, not only
+    the first), ``missing`` the labels of required answers still empty, and ``error`` a
+    problem that belongs to no single field.
+    """
 
     calc: CalculatorEntry
     form: list[Field]
@@ -143,6 +148,7 @@ class CalculatorState:
     result: Result | None = None
     error: InputError | None = None
     missing: list[str] = field(default_factory=list)
+    field_errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def create(cls, calc: CalculatorEntry, units: Literal["conventional", "si"]
@@ -192,36 +198,50 @@ class CalculatorState:
                 value = parse_number(value) if isinstance(value, str) else value
             elif f.kind == "text" and isinstance(value, str):
                 value = value.strip() or None
+            elif f.kind == "yes_no" and isinstance(value, str):
+                value = {"yes": True, "no": False}.get(value)
             if value is not None:
                 raw[f.name] = value
         return raw
 
     def recompute(self) -> None:
-        """Run the calculator; a missing required answer is a prompt, not an error."""
+        """Run the calculator. The calculator alone decides what is missing or wrong (a
+        missing required answer is a prompt, not an error); every problem is shown at once.
+        """
         raw = self.raw_input()
-        self.missing = [
-            f.label for f in self.form
-            if f.required and f.kind != "unit" and raw.get(f.name) is None
-            and not (f.name == "location" and raw.get("level"))
-        ]
+        errors: tuple[InputError, ...] = ()
         try:
             self.result = self.calc.run(raw)
-            self.error = None
-        except MissingAnswer as exc:
-            self.result = None
-            self.error = None if self.missing else exc
         except InputError as exc:
-            self.result = None
-            self.error = exc
+            self.result, errors = None, each_error(exc)
         except Exception:  # a bug must not take the bedside app down
             log.exception("calculator %s failed on %r", self.calc.id, raw)
             self.result = None
-            self.error = InputError("input", raw, "This input could not be calculated.")
+            errors = (InputError("input", raw, "This input could not be calculated."),)
+        missing = {self._form_field(e.field) for e in errors if isinstance(e, MissingAnswer)}
+        self.missing = [f.label for f in self.form if f.name in missing]
+        at_fields: dict[str, str] = {}
+        general: InputError | None = None
+        for e in errors:
+            if isinstance(e, MissingAnswer):
+                continue
+            name = self._form_field(e.field)
+            if name is None:
+                general = general or e
+            elif name not in at_fields:
+                at_fields[name] = e.message
+        self.field_errors = at_fields
+        self.error = general
+
+    def _form_field(self, name: str) -> str | None:
+        """The form field an error belongs to (a unit error belongs to its number)."""
+        for f in self.form:
+            if f.name == name and f.kind != "unit":
+                return f.name
+            if f.unit_field == name:
+                return f.name
+        return None
 
     def error_for(self, name: str) -> str | None:
         """The error message to show at a field."""
-        if self.error is None:
-            return None
-        field_name = self.error.field.removesuffix("_unit") if self.error.field.endswith(
-            "_unit") and self.error.field not in self.values else self.error.field
-        return self.error.message if field_name == name else None
+        return self.field_errors.get(name)

@@ -109,3 +109,20 @@ def test_bad_input_names_value_range_and_likely_unit(kwargs, exc, words) -> None
     with pytest.raises(exc) as err:
         cc(kwargs.pop("calcium"), kwargs.pop("albumin"), **kwargs)
     assert words in err.value.message
+
+
+def test_default_range_classifies_the_same_patient_the_same_in_both_units() -> None:
+    """2.15 mmol/L is 8.62 mg/dL: one patient, one classification (issue: G1 vs normal)."""
+    a = run("corrected_calcium", calcium=2.15, calcium_unit="mmol/L", albumin=40,
+            albumin_unit="g/L")
+    b = run("corrected_calcium", calcium=8.62, albumin=4.0)
+    assert (a.direction, a.ctcae_grade) == (b.direction, b.ctcae_grade) == ("normal", 0)
+    assert a.lower_limit == pytest.approx(8.5 / 4.008, rel=1e-12)
+    assert {f.key: f.text for f in a.figures}["reference_range"] == (
+        "2.12–2.62 mmol/L (default)")
+
+
+def test_corrected_value_is_shown_in_the_grade_it_was_given() -> None:
+    r = run("corrected_calcium", calcium=7.96, albumin=4.0, upper_limit=10.5, lower_limit=8.5)
+    assert r.ctcae_grade == 2  # 7.96 < 8.0
+    assert {f.key: f.text for f in r.figures}["corrected_calcium"] == "7.96 mg/dL"

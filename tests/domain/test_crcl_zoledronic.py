@@ -100,3 +100,44 @@ def test_advice_and_sources() -> None:
     r = crcl(weight_kg=60)
     assert any("before every dose" in n.text for n in r.next_steps)
     assert {"cockcroft1976", "zometa_pi"} <= set(r.refs)
+
+
+# CrCl = (140 − 80) × w / 72 = 5w/6 for an 80-year-old man with creatinine 1 mg/dL.
+@pytest.mark.parametrize(("weight", "shown", "dose"), [
+    (59.988, "49.99 mL/min", "3.3 mg = 4.1 mL"),       # not "50", which reads as 3.5 mg
+    (35.9952, "29.996 mL/min", "Not recommended"),     # not "30", which reads as 3 mg
+    (72.0096, "60.01 mL/min", "4 mg = 5 mL"),          # not "60", which reads as 3.5 mg
+    (72, "60 mL/min", "3.5 mg = 4.4 mL"),              # exactly 60 is the 50–60 band
+    (54, "45 mL/min", "3.3 mg = 4.1 mL"),
+])
+def test_rendered_crcl_falls_in_the_band_it_was_given(weight: float, shown: str, dose: str
+                                                      ) -> None:
+    from mobile_app.knowledge.text import result_text
+    from tests.conftest import bundled_kb
+
+    r = crcl(weight_kg=weight)
+    figures = {f.key: f.text for f in r.figures}
+    assert figures["crcl"] == shown and figures["zoledronic_acid"].startswith(dose)
+    text = result_text(r, bundled_kb())
+    assert f"CrCl (Cockcroft-Gault, actual weight): {shown}" in text
+    assert f"Zoledronic acid: {dose}" in text
+
+
+def test_implausible_results_are_flagged() -> None:
+    low = crcl(age_years=30, weight_kg=70, creatinine=0.4)  # 267 mL/min
+    texts = " ".join(w.text for w in low.warnings)
+    assert "below the adult reference range" in texts and "above 150 mL/min" in texts
+    assert "overestimates" in texts
+    woman = crcl(age_years=60, weight_kg=60, sex="female", creatinine=0.7)
+    assert not any("below the adult reference range" in w.text for w in woman.warnings)
+    man = crcl(age_years=60, weight_kg=60, creatinine=0.7)
+    assert any("below the adult reference range" in w.text for w in man.warnings)
+    ok = crcl(age_years=60, weight_kg=72, creatinine=1.0)
+    assert not any("reference range" in w.text for w in ok.warnings if "CrCl" in w.text)
+
+
+def test_exact_arithmetic_puts_a_bmi_of_exactly_25_in_the_adjusted_rule() -> None:
+    r = crcl(age_years=72, weight_kg=64, sex="female", creatinine=110, creatinine_unit="umol/L",
+             height_cm=160)  # 64 / 1.6² = 25 exactly (binary floats give 24.999…)
+    assert r.bmi_kg_m2 == 25
+    assert any(a.basis == "bmi_rule" and "adjusted" in a.label for a in r.alternatives)

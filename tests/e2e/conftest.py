@@ -130,7 +130,7 @@ def open_app(page: Page, url: str) -> float:
     Returns seconds to the first frame.
     """
     t0 = time.monotonic()
-    page.goto(url)
+    page.goto(url, timeout=90_000)
     page.wait_for_selector("#loading", state="detached", timeout=90_000)
     elapsed = time.monotonic() - t0
     page.locator("flt-semantics-placeholder").dispatch_event("click")
@@ -138,12 +138,35 @@ def open_app(page: Page, url: str) -> float:
     return elapsed
 
 
+ERROR_GREY = (195, 195, 196)
+"""What Flutter's release-mode error widget paints where a control failed to lay out (seen
+when an expanded child sat in a wrapping row): the semantics tree still holds the texts, so
+only the picture shows that the clinician sees a grey box instead of the result."""
+
+
+def error_box_pixels(path: Path) -> int:
+    """How many pixels of a screenshot have the error widget's grey."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        rgb = img.convert("RGB")
+        data = rgb.tobytes()
+    r0, g0, b0 = ERROR_GREY
+    return sum(1 for i in range(0, len(data), 3)
+               if abs(data[i] - r0) <= 3 and abs(data[i + 1] - g0) <= 3
+               and abs(data[i + 2] - b0) <= 3)
+
+
 def shot(page: Page, name: str) -> Path:
-    """Save a screenshot under build/screenshots/ (after the canvas catches up)."""
+    """Save a screenshot under build/screenshots/ (after the canvas catches up), and fail if
+    part of the screen failed to render (Flutter's grey error box).
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(800)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
+    grey = error_box_pixels(path)
+    assert grey < 2500, f"{path.name}: {grey} px of Flutter's error grey: a control failed"
     return path
 
 

@@ -18,25 +18,41 @@ def seen(page: Page, text: str | re.Pattern[str], timeout: int = T) -> None:
         timeout=timeout)
 
 
-def fill(page: Page, name: str, value: str) -> None:
-    """Type into a field and make sure the app saw it.
+def _textbox_values(page: Page) -> dict[str, str]:
+    return dict(page.evaluate("""() => [...document.querySelectorAll('input, textarea')]
+        .filter(e => e.getAttribute('aria-label'))
+        .map(e => [e.getAttribute('aria-label'), e.value])"""))
 
-    Flutter web edits through one hidden <input> that moves with focus; when a re-render lands
-    between Playwright's click and fill, the keystrokes can go nowhere (no change event at all,
-    seen about 1 in 6 fast runs). A person types after focus settles; the test retries instead.
+
+def fill(page: Page, name: str, value: str) -> None:
+    """Type into a field and make sure the app saw it — and only it.
+
+    Flutter web edits through one <input> bound to the focused field; when a re-render moves
+    the fields between Playwright's click and its typing, the keystrokes can land in the field
+    that had focus before (seen: "72" + "1.3" → age "721.3" at 200 % text). A person types once
+    the caret is in the field: the test waits for focus, then checks no other field changed.
     """
     box = page.get_by_role("textbox", name=name)
+    before = {k: v for k, v in _textbox_values(page).items() if k != name}
     for _ in range(3):
         box.click()  # click before fill: fill alone is flaky on Flutter text fields
+        try:
+            expect(box).to_be_focused(timeout=3_000)
+        except AssertionError:
+            continue
+        page.wait_for_timeout(150)
         box.fill(value)
         try:
             expect(box).to_have_value(value, timeout=3_000)
             page.wait_for_timeout(300)
             if box.input_value() == value:
-                return
+                break
         except AssertionError:
             continue
     expect(box).to_have_value(value, timeout=1)
+    after = _textbox_values(page)
+    changed = {k: (v, after[k]) for k, v in before.items() if k in after and after[k] != v}
+    assert not changed, f"typing into {name!r} changed other fields: {changed}"
 
 
 def test_open_a_card(page: tuple[Page, Offsite], app_url: str, viewport: str) -> None:
@@ -85,10 +101,10 @@ def test_zoledronic_dose_with_creatinine_in_umol_l(page: tuple[Page, Offsite], a
     fill(pg, "Weight (kg)", "64")
     pg.get_by_role("radio", name="Female", exact=True).click()
     pg.get_by_role("button", name="µmol/L").click()
-    fill(pg, "Serum creatinine", "110")
+    fill(pg, "Creatinine", "110")
     # (140 − 72) × 64 / (72 × 110/88.4) × 0.85 = 41.3 mL/min → 3.3 mg = 4.1 mL
     seen(pg, "41.3 mL/min")
-    seen(pg, "3.3 mg = 4.1 mL of 4 mg/5 mL")
+    seen(pg, "3.3 mg = 4.1 mL of the 4 mg/5 mL concentrate")
     shot(pg, f"zoledronic_umol_{viewport}")
 
 
@@ -101,7 +117,7 @@ def test_input_error_for_an_impossible_value(page: tuple[Page, Offsite], app_url
     fill(pg, "Age (years)", "70")
     fill(pg, "Weight (kg)", "70")
     pg.get_by_role("radio", name="Male", exact=True).click()
-    fill(pg, "Serum creatinine", "183")  # mg/dL selected: looks like µmol/L
+    fill(pg, "Creatinine", "183")  # mg/dL selected: looks like µmol/L
     seen(pg, re.compile(r"Creatinine 183 mg/dL is outside .* looks like µmol/L"))
     shot(pg, f"input_error_{viewport}")
 

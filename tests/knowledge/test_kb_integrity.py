@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -123,5 +125,38 @@ def test_unverified_figures_carry_the_label(kb: KnowledgeBase) -> None:
     assert kb.calculators["calcium_dosing"].evidence == "unverified"
     hypo = kb.cards["hypocalcemia"]
     assert hypo.evidence == "unverified"
-    unverified = [d for s in hypo.sections for d in s.doses if d.evidence == "unverified"]
-    assert any("kg" in d.unit or "kg" in d.amount or "kg" in d.note for d in unverified)
+    # On the card it is only an unverified warning, never a dose a rate could be set from.
+    doses = [d for s in hypo.sections for d in s.doses]
+    assert not any("10–15" in d.amount and "kg" in d.unit for d in doses)
+    warnings = [w for s in hypo.sections for w in s.warnings if "10–15 mg/kg" in w.text]
+    assert len(warnings) == 1 and warnings[0].evidence == "unverified"
+
+
+
+_UNGROUPED = re.compile(
+    r"(?<![\d,.])\d{4,}(?:\.\d+)?\s*(?:mg|IU|mL|mcg|µg|units?|mmol|kBq|MBq|g\b)")
+
+
+def _kb_texts(obj: object) -> Iterator[str]:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "amount" and isinstance(value, str):
+                yield f"{value} {obj.get('unit', '')}"  # a dose: amount and unit together
+            elif key not in ("refs", "id", "citation", "url", "doi", "pmid"):
+                yield from _kb_texts(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from _kb_texts(value)
+    elif isinstance(obj, str):
+        yield obj
+
+
+def test_doses_of_a_thousand_or_more_group_their_thousands() -> None:
+    """One way of writing numbers everywhere: "2,000 mg", "50,000 IU" (as the formatter)."""
+    bad = []
+    for name, data in read_bundled_files().items():
+        if name in ("manifest.json", "references.json"):
+            continue
+        for text in _kb_texts(json.loads(data)):
+            bad += [f"{name}: {m.group(0)!r} in {text[:60]!r}" for m in _UNGROUPED.finditer(text)]
+    assert not bad, "\n".join(bad)

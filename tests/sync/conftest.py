@@ -210,6 +210,9 @@ def edit_card(files: Mapping[str, bytes], path: str, edit: Callable[[dict[str, A
     card = json.loads(files[path])
     edit(card)
     card["version"] = card["version"] + 1
+    if card.get("changes"):  # a revised card's change note must cover its new version
+        card["changes"].insert(0, {**card["changes"][0], "version": card["version"],
+                                   "text": "Test edit of one statement."})
     out[path] = (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode()
     return out
 

@@ -12,7 +12,7 @@ from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsR
 from mobile_app.ui.components import dose_box, evidence_badge, note_row
 from mobile_app.ui.forms import build_form, default_units, parse_number
 from mobile_app.ui.state import AppState, CalculatorState
-from mobile_app.ui.views.calculator import result_figures
+from mobile_app.ui.views.calculator import figure_row, table_view
 from mobile_app.ui.views.home import home_sections
 
 
@@ -58,7 +58,7 @@ def test_parse_number(text: str, value: object) -> None:
 def test_calculator_state_live_result_and_errors(kb: KnowledgeBase) -> None:
     cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "si")
     assert cs.result is None and cs.error is None
-    assert cs.missing == ["Age", "Weight", "Sex", "Serum creatinine"]
+    assert cs.missing == ["Age", "Weight", "Sex", "Creatinine"]
     cs.set_value("age_years", "72")
     cs.set_value("weight_kg", "64")
     cs.set_value("sex", "female")
@@ -138,13 +138,39 @@ def test_builders(kb: KnowledgeBase) -> None:
     assert isinstance(row, ft.Row)
 
 
-def test_result_figures(kb: KnowledgeBase) -> None:
+def _texts(control: object) -> list[str]:
+    """Every string a control tree shows (Text values), depth first."""
+    out: list[str] = []
+    if isinstance(control, ft.Text) and isinstance(control.value, str):
+        out.append(control.value)
+    for attr in ("content", "controls", "rows", "cells", "columns", "label"):
+        child = getattr(control, attr, None)
+        for c in child if isinstance(child, list) else [child]:
+            if isinstance(c, ft.Control):
+                out += _texts(c)
+    return out
+
+
+def test_result_figures_render_label_and_value(kb: KnowledgeBase) -> None:
     r = kb.calculators["bed_eqd2"].run({"total_dose_gy": 8, "fractions": 1, "alpha_beta_gy": 3})
-    assert result_figures(r) == [("Dose per fraction", "8 Gy"), ("BED", "29.33 Gy"),
-                                 ("EQD2", "17.6 Gy")]
+    assert [(f.label, f.text) for f in r.figures] == [
+        ("Dose per fraction", "8 Gy"), ("BED", "29.33 Gy"), ("EQD2", "17.6 Gy")]
+    for stacked in (False, True):
+        texts = _texts(figure_row(r.figures[1], dark=False, stacked=stacked))
+        assert texts[0] == "BED" and "29.33 Gy" in texts
     crcl = kb.calculators["crcl_zoledronic"].run(
         {"age_years": 80, "weight_kg": 36, "sex": "male", "creatinine": 1})
-    assert dict(result_figures(crcl))["Zoledronic acid"].startswith("3 mg")
+    assert {f.key: f.text for f in crcl.figures}["zoledronic_acid"].startswith("3 mg")
+
+
+def test_tables_on_a_phone_label_every_value(kb: KnowledgeBase) -> None:
+    r = kb.calculators["bed_eqd2"].run({"total_dose_gy": 20, "fractions": 5, "alpha_beta_gy": 10})
+    table = r.tables[0]
+    blocks = _texts(table_view(table, dark=False, grid=False))
+    # Every regimen's EQD2 is on screen with its column name (no hidden column).
+    assert "EQD2 (Gy): 23.33" in blocks and "EQD2 (Gy): 12" in blocks
+    grid = _texts(table_view(table, dark=False, grid=True))
+    assert "EQD2 (Gy)" in grid and "23.33" in grid
 
 
 def test_themes_build_with_scaled_text() -> None:

@@ -1,7 +1,9 @@
 """What every calculator is, and how pydantic errors become clinician-readable ones.
 
 A calculator is an input model, a parameter model (from the knowledge base) and a pure
-compute function.
+compute function. Input fields declare their unit in ``json_schema_extra``: ``unit`` for a
+fixed unit ("kg") or ``unit_field`` for the field holding a switchable unit
+("creatinine_unit"); forms, error messages and the copied inputs read them from there.
 """
 
 from __future__ import annotations
@@ -15,11 +17,26 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from mobile_app.domain.errors import InputError, InvalidChoice, MissingAnswer, OutOfRange
-from mobile_app.domain.models import Result
-from mobile_app.domain.units import canonical_unit, format_number
+from mobile_app.domain.display import format_number
+from mobile_app.domain.errors import (
+    InputError,
+    InputErrors,
+    InvalidChoice,
+    MissingAnswer,
+    OutOfRange,
+)
+from mobile_app.domain.models import Figure, Result
+from mobile_app.domain.units import canonical_unit, display_unit
 
-__all__ = ["CalculatorInput", "CalculatorSpec", "input_error_from"]
+__all__ = [
+    "CalculatorInput",
+    "CalculatorSpec",
+    "describe_inputs",
+    "field_extra",
+    "input_error_from",
+    "input_errors_from",
+    "unit_fields",
+]
 
 InT = TypeVar("InT", bound=BaseModel)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -60,7 +77,6 @@ class CalculatorSpec(Generic[InT, ParamsT, ResT]):
         id: Stable public id (``sins``, ``crcl_zoledronic`` …).
         input_model: Pydantic model of the inputs (public contract).
         params_model: Pydantic model of the knowledge-base parameters.
-        result_model: Pydantic model of the result.
         compute: Pure function ``(input, params) -> result``.
         prepare: Optional hook that normalises raw input with the parameters before
             validation (for example SINS: spine level to location).
@@ -69,12 +85,13 @@ class CalculatorSpec(Generic[InT, ParamsT, ResT]):
     id: str
     input_model: type[InT]
     params_model: type[ParamsT]
-    result_model: type[ResT]
     compute: Callable[[InT, ParamsT], ResT]
     prepare: Callable[[Mapping[str, Any], ParamsT], dict[str, Any]] | None = None
 
     def parse(self, raw: Mapping[str, Any], params: ParamsT) -> InT:
-        """Validate raw input; every problem becomes an :class:`InputError` naming the field."""
+        """Validate raw input; every problem becomes an :class:`InputError` naming the field
+        (several problems: an :class:`InputErrors` holding each of them).
+        """
         if not isinstance(raw, Mapping):
             raise InputError("input", raw, "Input must be a JSON object of field: value pairs.")
         data = dict(raw)
@@ -83,26 +100,65 @@ class CalculatorSpec(Generic[InT, ParamsT, ResT]):
         try:
             return self.input_model.model_validate(data)
         except ValidationError as exc:
-            raise input_error_from(self.input_model, exc) from None
+            raise InputErrors.of(input_errors_from(self.input_model, exc)) from None
 
     def run(self, raw: Mapping[str, Any], params: ParamsT) -> ResT:
-        """Parse and compute."""
-        return self.compute(self.parse(raw, params), params)
+        """Parse and compute; the result lists its inputs with their human labels."""
+        inp = self.parse(raw, params)
+        result = self.compute(inp, params)
+        if result.input_lines:
+            return result
+        return result.model_copy(update={"input_lines": describe_inputs(inp)})
 
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema of the input."""
         return self.input_model.model_json_schema()
 
 
+def field_extra(model: type[BaseModel], name: str) -> dict[str, Any]:
+    """The ``json_schema_extra`` of a field (``unit``, ``unit_field`` …), empty if none."""
+    field = model.model_fields.get(name)
+    extra = field.json_schema_extra if field is not None else None
+    return dict(extra) if isinstance(extra, dict) else {}
+
+
+def unit_fields(model: type[BaseModel]) -> set[str]:
+    """Names of the fields that hold another field's unit."""
+    return {str(field_extra(model, n)["unit_field"]) for n in model.model_fields
+            if "unit_field" in field_extra(model, n)}
+
+
 def _field_words(model: type[BaseModel], name: str) -> tuple[str, str]:
-    """The field's human title and unit (from ``json_schema_extra``)."""
+    """The field's human title and fixed unit (from ``json_schema_extra``)."""
     field = model.model_fields.get(name)
     if field is None:
         return name, ""
     title = field.title or name.replace("_", " ").capitalize()
-    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-    unit = str(extra.get("unit", ""))
-    return title, unit
+    return title, str(field_extra(model, name).get("unit", ""))
+
+
+def describe_inputs(inp: BaseModel) -> tuple[Figure, ...]:
+    """The inputs as a clinician reads them: "Creatinine: 110 µmol/L", "Sex: female"."""
+    model = type(inp)
+    units = unit_fields(model)
+    lines: list[Figure] = []
+    for name, info in model.model_fields.items():
+        value = getattr(inp, name)
+        if name in units or value is None:
+            continue
+        extra = field_extra(model, name)
+        unit = (display_unit(str(getattr(inp, str(extra["unit_field"]))))
+                if "unit_field" in extra else str(extra.get("unit", "")))
+        shown: float | int | str | bool
+        if isinstance(value, bool):
+            text, shown = ("yes" if value else "no"), value
+        elif isinstance(value, int | float):
+            text, shown = format_number(value, 6), value
+        else:
+            text = shown = str(value.value if isinstance(value, Enum) else value)
+        lines.append(Figure(key=name, label=info.title or name.replace("_", " ").capitalize(),
+                            text=f"{text} {unit}".rstrip(), value=shown, unit=unit))
+    return tuple(lines)
 
 
 def _bounds(model: type[BaseModel], name: str) -> str:
@@ -142,9 +198,15 @@ def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def input_error_from(model: type[BaseModel], exc: ValidationError) -> InputError:
-    """Turn the first pydantic error into one clinician-readable :class:`InputError`."""
-    err: ErrorDetails = exc.errors(include_url=False)[0]
+def input_errors_from(model: type[BaseModel], exc: ValidationError) -> list[InputError]:
+    """Every pydantic error as a clinician-readable :class:`InputError`, in form order."""
+    errors = [input_error_from(model, err) for err in exc.errors(include_url=False)]
+    order = {name: i for i, name in enumerate(model.model_fields)}
+    return sorted(errors, key=lambda e: order.get(e.field, len(order)))
+
+
+def input_error_from(model: type[BaseModel], err: ErrorDetails) -> InputError:
+    """One pydantic error as a clinician-readable :class:`InputError`."""
     loc = err.get("loc", ())
     name = str(loc[0]) if loc else "input"
     value = err.get("input")

@@ -12,13 +12,23 @@ Sources (figures in ``calculators/bed_eqd2.json``):
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Self
 
 from pydantic import Field, model_validator
 
 from mobile_app.domain.calculators.base import CalculatorInput, CalculatorSpec
-from mobile_app.domain.models import Cited, Frozen, Note, Result, Step, worst_evidence
-from mobile_app.domain.units import format_number
+from mobile_app.domain.display import Number, exact, format_number
+from mobile_app.domain.models import (
+    Cited,
+    Figure,
+    Frozen,
+    Note,
+    Result,
+    Step,
+    Table,
+    worst_evidence,
+)
 
 __all__ = [
     "BED_EQD2",
@@ -32,14 +42,18 @@ __all__ = [
 ]
 
 
-def bed_gy(total_dose_gy: float, dose_per_fraction_gy: float, alpha_beta_gy: float) -> float:
-    """BED = D × (1 + d / (α/β))."""
-    return total_dose_gy * (1 + dose_per_fraction_gy / alpha_beta_gy)
+def bed_gy(total_dose_gy: Number, dose_per_fraction_gy: Number, alpha_beta_gy: Number
+           ) -> Fraction:
+    """BED = D × (1 + d / (α/β)), exactly."""
+    d, ab = exact(dose_per_fraction_gy), exact(alpha_beta_gy)
+    return exact(total_dose_gy) * (1 + d / ab)
 
 
-def eqd2_gy(total_dose_gy: float, dose_per_fraction_gy: float, alpha_beta_gy: float) -> float:
-    """EQD2 = D × (d + α/β) / (2 + α/β)."""
-    return total_dose_gy * (dose_per_fraction_gy + alpha_beta_gy) / (2 + alpha_beta_gy)
+def eqd2_gy(total_dose_gy: Number, dose_per_fraction_gy: Number, alpha_beta_gy: Number
+            ) -> Fraction:
+    """EQD2 = D × (d + α/β) / (2 + α/β), exactly."""
+    d, ab = exact(dose_per_fraction_gy), exact(alpha_beta_gy)
+    return exact(total_dose_gy) * (d + ab) / (2 + ab)
 
 
 class BedEqd2Input(CalculatorInput):
@@ -123,30 +137,34 @@ class BedEqd2Result(Result):
     comparisons: tuple[RegimenComparison, ...]
 
 
+def _scheme(total_gy: Number, fractions: int) -> str:
+    return f"{format_number(total_gy)} Gy / {fractions}"
+
+
 def bed_eqd2(inp: BedEqd2Input, params: BedEqd2Params) -> BedEqd2Result:
     """BED and EQD2 for the scheme and for every standard regimen at the same α/β."""
-    ab = inp.alpha_beta_gy
-    d = inp.total_dose_gy / inp.fractions
+    ab = exact(inp.alpha_beta_gy)
+    d = exact(inp.total_dose_gy) / inp.fractions
     bed = bed_gy(inp.total_dose_gy, d, ab)
     eqd2 = eqd2_gy(inp.total_dose_gy, d, ab)
-    limit = params.validity.max_dose_per_fraction_gy
+    limit = exact(params.validity.max_dose_per_fraction_gy)
     beyond = d > limit
-    comps = tuple(
-        RegimenComparison(
+    comps = []
+    for r in params.regimens:
+        rd = exact(r.total_dose_gy) / r.fractions
+        comps.append(RegimenComparison(
             id=r.id, label=r.label, kind=r.kind, context=r.context,
             total_dose_gy=r.total_dose_gy, fractions=r.fractions,
-            dose_per_fraction_gy=r.total_dose_gy / r.fractions,
-            bed_gy=bed_gy(r.total_dose_gy, r.total_dose_gy / r.fractions, ab),
-            eqd2_gy=eqd2_gy(r.total_dose_gy, r.total_dose_gy / r.fractions, ab),
-            refs=r.refs, beyond_lq_validity=r.total_dose_gy / r.fractions > limit,
-        )
-        for r in params.regimens
-    )
+            dose_per_fraction_gy=float(rd),
+            bed_gy=float(bed_gy(r.total_dose_gy, rd, ab)),
+            eqd2_gy=float(eqd2_gy(r.total_dose_gy, rd, ab)),
+            refs=r.refs, beyond_lq_validity=rd > limit,
+        ))
     steps = (
-        Step(label="Dose per fraction d", value=d, unit="Gy",
+        Step(label="Dose per fraction d", value=float(d), unit="Gy",
              detail=f"{format_number(inp.total_dose_gy)} Gy / {inp.fractions}"),
-        Step(label="BED", value=bed, unit="Gy", detail="D × (1 + d / (α/β))"),
-        Step(label="EQD2", value=eqd2, unit="Gy", detail="D × (d + α/β) / (2 + α/β)"),
+        Step(label="BED", value=float(bed), unit="Gy", detail="D × (1 + d / (α/β))"),
+        Step(label="EQD2", value=float(eqd2), unit="Gy", detail="D × (d + α/β) / (2 + α/β)"),
     )
     warnings: list[Note] = []
     if beyond:
@@ -159,6 +177,17 @@ def bed_eqd2(inp: BedEqd2Input, params: BedEqd2Params) -> BedEqd2Result:
         f"{scheme} ({format_number(d)} Gy per fraction) at α/β {format_number(ab)} Gy: "
         f"BED {format_number(bed)} Gy, EQD2 {format_number(eqd2)} Gy."
     )
+    ab_text = format_number(ab)
+    rows = [(f"Your scheme: {_scheme(inp.total_dose_gy, inp.fractions)}", format_number(d),
+             format_number(bed), format_number(eqd2),
+             "LQ extrapolated" if beyond else "")]
+    rows += [(c.label, format_number(c.dose_per_fraction_gy), format_number(c.bed_gy),
+              format_number(c.eqd2_gy), c.context + (" (LQ extrapolated)"
+                                                     if c.beyond_lq_validity else ""))
+             for c in comps]
+    table = Table(key="regimens", title=f"Standard regimens at α/β {ab_text} Gy",
+                  columns=("Regimen", "Gy per fraction", "BED (Gy)", "EQD2 (Gy)", "Context"),
+                  rows=tuple(rows), highlight=0)
     return BedEqd2Result(
         calculator="bed_eqd2",
         inputs={"total_dose_gy": inp.total_dose_gy, "fractions": inp.fractions,
@@ -172,12 +201,22 @@ def bed_eqd2(inp: BedEqd2Input, params: BedEqd2Params) -> BedEqd2Result:
         steps=steps,
         refs=params.formula_refs,
         evidence=worst_evidence([params.validity.evidence] if beyond else []),
-        dose_per_fraction_gy=d,
-        bed_gy=bed,
-        eqd2_gy=eqd2,
-        alpha_beta_gy=ab,
+        figures=(
+            Figure(key="dose_per_fraction", label="Dose per fraction",
+                   text=f"{format_number(d)} Gy", value=float(d), unit="Gy"),
+            Figure(key="bed", label="BED", detail=f"α/β {ab_text} Gy",
+                   text=f"{format_number(bed)} Gy", value=float(bed), unit="Gy", summary=True),
+            Figure(key="eqd2", label="EQD2", detail=f"α/β {ab_text} Gy",
+                   text=f"{format_number(eqd2)} Gy", value=float(eqd2), unit="Gy",
+                   summary=True),
+        ),
+        tables=(table,),
+        dose_per_fraction_gy=float(d),
+        bed_gy=float(bed),
+        eqd2_gy=float(eqd2),
+        alpha_beta_gy=inp.alpha_beta_gy,
         beyond_lq_validity=beyond,
-        comparisons=comps,
+        comparisons=tuple(comps),
     )
 
 
@@ -185,6 +224,5 @@ BED_EQD2: CalculatorSpec[BedEqd2Input, BedEqd2Params, BedEqd2Result] = Calculato
     id="bed_eqd2",
     input_model=BedEqd2Input,
     params_model=BedEqd2Params,
-    result_model=BedEqd2Result,
     compute=bed_eqd2,
 )

@@ -1,27 +1,40 @@
 """Albumin-corrected calcium with CTCAE grading.
 
-Sources (figures in ``calculators/corrected_calcium.json``):
+Sources (figures in ``calculators/corrected_calcium.json`` and ``shared/calcium.json``):
 
 * Payne RB et al. BMJ 1973;4(5893):643-6, as commonly simplified:
   Ca_corr (mg/dL) = Ca + 0.8 × (4.0 − albumin g/dL);
   Ca_corr (mmol/L) = Ca + 0.02 × (40 − albumin g/L).
 * NCI CTCAE v4.03/v5.0 hypercalcaemia and hypocalcaemia grades (graded in the unit entered,
   because the published mg/dL and mmol/L cut-offs are not exact conversions of each other).
+* The default reference range is defined once in one unit and converted exactly, so it
+  classifies the same patient the same way in either unit.
 
 The formula is applied in the calcium's own unit system; albumin is converted exactly
-(1 g/dL = 10 g/L) when the two are entered in different systems. Nothing is rounded.
+(1 g/dL = 10 g/L) when the two are entered in different systems. Arithmetic is exact; nothing
+is rounded, and the corrected value is shown with enough digits to fall in the grade used.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from fractions import Fraction
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
 from mobile_app.domain.calculators.base import CalculatorInput, CalculatorSpec
-from mobile_app.domain.errors import InputError
-from mobile_app.domain.models import Cited, Frozen, Note, Result, Step, worst_evidence
-from mobile_app.domain.units import ALBUMIN, CALCIUM, AlbuminUnit, CalciumUnit, format_number
+from mobile_app.domain.calculators.calcium_common import (
+    HcmThreshold,
+    LabRange,
+    ReferenceRange,
+    SevereThreshold,
+    check_lab_limits,
+    lab_range,
+)
+from mobile_app.domain.display import exact, format_decisive, format_number
+from mobile_app.domain.errors import InputError, InputErrors
+from mobile_app.domain.models import Cited, Figure, Frozen, Note, Result, Step, worst_evidence
+from mobile_app.domain.units import ALBUMIN, CALCIUM, AlbuminUnit, CalciumUnit
 
 __all__ = [
     "CORRECTED_CALCIUM",
@@ -35,41 +48,39 @@ __all__ = [
 class CorrectedCalciumInput(CalculatorInput):
     """Total serum calcium and albumin, each with its unit."""
 
-    calcium: float = Field(title="Calcium", description="Total serum calcium")
+    calcium: float = Field(title="Calcium", description="Total serum calcium",
+                           json_schema_extra={"unit_field": "calcium_unit"})
     calcium_unit: CalciumUnit = Field(CalciumUnit.MG_DL, title="Calcium unit")
-    albumin: float = Field(title="Albumin", description="Serum albumin")
+    albumin: float = Field(title="Albumin", description="Serum albumin",
+                           json_schema_extra={"unit_field": "albumin_unit"})
     albumin_unit: AlbuminUnit = Field(AlbuminUnit.G_DL, title="Albumin unit")
     lower_limit: float | None = Field(
         None,
         title="Lab lower limit of normal",
         description="Your lab's lower reference limit for calcium, in the calcium unit "
         "(default: the typical range in the knowledge base)",
+        json_schema_extra={"unit_field": "calcium_unit", "advanced": True},
     )
     upper_limit: float | None = Field(
         None,
         title="Lab upper limit of normal",
         description="Your lab's upper reference limit for calcium, in the calcium unit",
+        json_schema_extra={"unit_field": "calcium_unit", "advanced": True},
     )
 
     @model_validator(mode="after")
-    def _plausible(self) -> CorrectedCalciumInput:
-        CALCIUM.check("calcium", self.calcium, self.calcium_unit)
-        ALBUMIN.check("albumin", self.albumin, self.albumin_unit)
-        for name in ("lower_limit", "upper_limit"):
-            value = getattr(self, name)
-            if value is not None:
-                CALCIUM.check(name, value, self.calcium_unit)
-        if (
-            self.lower_limit is not None
-            and self.upper_limit is not None
-            and self.lower_limit >= self.upper_limit
-        ):
-            raise InputError(
-                "lower_limit",
-                self.lower_limit,
-                f"Lab lower limit ({format_number(self.lower_limit)}) must be below the upper "
-                f"limit ({format_number(self.upper_limit)}) {self.calcium_unit}.",
-            )
+    def _plausible(self) -> Self:
+        errors: list[InputError] = []
+        for quantity, name, value, unit in (
+                (CALCIUM, "calcium", self.calcium, self.calcium_unit),
+                (ALBUMIN, "albumin", self.albumin, self.albumin_unit)):
+            try:
+                quantity.check(name, value, unit)
+            except InputError as exc:
+                errors.append(exc)
+        errors += check_lab_limits(self.lower_limit, self.upper_limit, self.calcium_unit)
+        if errors:
+            raise InputErrors.of(errors)
         return self
 
 
@@ -79,9 +90,9 @@ class UnitPair(Frozen):
     mg_dl: float = Field(gt=0)
     mmol_l: float = Field(gt=0)
 
-    def in_unit(self, unit: CalciumUnit) -> float:
+    def in_unit(self, unit: CalciumUnit) -> Fraction:
         """The figure in ``unit`` (as published, not converted)."""
-        return self.mg_dl if unit == CalciumUnit.MG_DL else self.mmol_l
+        return exact(self.mg_dl if unit == CalciumUnit.MG_DL else self.mmol_l)
 
 
 class CorrectionFormula(Cited):
@@ -104,40 +115,18 @@ class CtcaeCalciumGrades(Cited):
     hypo_lower_edges: tuple[UnitPair, UnitPair, UnitPair]
 
 
-class ReferenceRange(Cited):
-    """Default lab reference range (used when the lab's own limits are not given)."""
-
-    lower: UnitPair
-    upper: UnitPair
-
-
-class Threshold(Cited):
-    """A cited threshold in both units with what it means."""
-
-    value: UnitPair
-    note: str
-
-
-class SevereThreshold(Cited):
-    """Severe hypocalcaemia threshold.
-
-    Published in mmol/L only; compared after exact conversion of the corrected value.
-    """
-
-    below_mmol_l: float = Field(gt=0)
-    note: str
-
-
 class CorrectedCalciumParams(Frozen):
     """Knowledge-base parameters of the corrected-calcium calculator."""
 
     formula: CorrectionFormula
     grades: CtcaeCalciumGrades
     reference_range: ReferenceRange
-    hypercalcemia_of_malignancy: Threshold
-    """Label definition of hypercalcaemia of malignancy (zoledronic acid PI): at or above."""
+    hypercalcemia_of_malignancy: HcmThreshold
+    hcm_note: Note
+    """What meeting the label definition of hypercalcaemia of malignancy means."""
     severe_hypocalcemia: SevereThreshold
-    """Society for Endocrinology: severe below this value (or symptomatic)."""
+    severe_note: Note
+    """What severe hypocalcaemia means (shown below the severe threshold)."""
     caveats: tuple[Note, ...] = ()
     hypo_advice: tuple[Note, ...] = ()
     hyper_advice: tuple[Note, ...] = ()
@@ -153,11 +142,17 @@ class CorrectedCalciumResult(Result):
     ctcae_grade: int
     """0 when within the reference range."""
     direction: Literal["low", "normal", "high"]
+    lower_limit: float
+    """Lower limit of the reference range used (in ``unit``)."""
+    upper_limit: float
+    """Upper limit of the reference range used (in ``unit``)."""
 
 
-def _grade(
-    value: float, unit: CalciumUnit, lln: float, uln: float, grades: CtcaeCalciumGrades
-) -> tuple[Literal["low", "normal", "high"], int]:
+Direction = Literal["low", "normal", "high"]
+
+
+def _grade(value: Fraction, unit: CalciumUnit, rng: LabRange, grades: CtcaeCalciumGrades
+           ) -> tuple[Direction, int]:
     hyper = [e.in_unit(unit) for e in grades.hyper_upper_edges]
     hypo = [e.in_unit(unit) for e in grades.hypo_lower_edges]
     # Hypocalcaemia: G4 < edge3; G3 < edge2; G2 < edge1; G1 below the lab's LLN.
@@ -167,7 +162,7 @@ def _grade(
         return "low", 3
     if value < hypo[0]:
         return "low", 2
-    if value < lln:
+    if value < rng.lower:
         return "low", 1
     # Hypercalcaemia: G4 > edge3; G3 > edge2; G2 > edge1; G1 above the lab's ULN.
     if value > hyper[2]:
@@ -176,9 +171,13 @@ def _grade(
         return "high", 3
     if value > hyper[0]:
         return "high", 2
-    if value > uln:
+    if value > rng.upper:
         return "high", 1
     return "normal", 0
+
+
+def _decimals(unit: CalciumUnit) -> int:
+    return 2 if unit == CalciumUnit.MMOL_L else 1
 
 
 def corrected_calcium(
@@ -192,50 +191,44 @@ def corrected_calcium(
         Step(label="Albumin", value=inp.albumin, unit=inp.albumin_unit),
     ]
     if unit == CalciumUnit.MG_DL:
-        alb = ALBUMIN.convert(inp.albumin, inp.albumin_unit, AlbuminUnit.G_DL)
-        normal, slope, alb_unit = f.normal_albumin_g_dl, f.slope_mg_dl_per_g_dl, AlbuminUnit.G_DL
+        alb_unit, normal, slope = AlbuminUnit.G_DL, f.normal_albumin_g_dl, f.slope_mg_dl_per_g_dl
     else:
-        alb = ALBUMIN.convert(inp.albumin, inp.albumin_unit, AlbuminUnit.G_L)
-        normal, slope, alb_unit = f.normal_albumin_g_l, f.slope_mmol_l_per_g_l, AlbuminUnit.G_L
+        alb_unit, normal, slope = AlbuminUnit.G_L, f.normal_albumin_g_l, f.slope_mmol_l_per_g_l
+    alb = ALBUMIN.convert_exact(inp.albumin, inp.albumin_unit, alb_unit)
     if alb_unit != inp.albumin_unit:
-        steps.append(Step(label="Albumin (converted)", value=alb, unit=alb_unit))
-    correction = slope * (normal - alb)
-    value = inp.calcium + correction
-    steps.append(
-        Step(
-            label="Correction",
-            value=correction,
-            unit=unit,
-            detail=f"{format_number(slope, 3)} × ({format_number(normal)} − albumin {alb_unit})",
-        )
-    )
-    steps.append(
-        Step(label="Corrected calcium", value=value, unit=unit, detail="measured + correction")
-    )
-    mg_dl = CALCIUM.convert(value, unit, CalciumUnit.MG_DL)
-    mmol_l = CALCIUM.convert(value, unit, CalciumUnit.MMOL_L)
+        steps.append(Step(label="Albumin (converted)", value=float(alb), unit=alb_unit))
+    correction = exact(slope) * (exact(normal) - alb)
+    value = exact(inp.calcium) + correction
+    steps.append(Step(
+        label="Correction", value=float(correction), unit=unit,
+        detail=f"{format_number(slope, 3)} × ({format_number(normal)} − albumin {alb_unit})"))
+    steps.append(Step(label="Corrected calcium", value=float(value), unit=unit,
+                      detail="measured + correction"))
+    other = CalciumUnit.MMOL_L if unit == CalciumUnit.MG_DL else CalciumUnit.MG_DL
+    mg_dl = CALCIUM.convert_exact(value, unit, CalciumUnit.MG_DL)
+    mmol_l = CALCIUM.convert_exact(value, unit, CalciumUnit.MMOL_L)
 
     rr = params.reference_range
-    lln = inp.lower_limit if inp.lower_limit is not None else rr.lower.in_unit(unit)
-    uln = inp.upper_limit if inp.upper_limit is not None else rr.upper.in_unit(unit)
-    default_range = inp.lower_limit is None or inp.upper_limit is None
-    direction, grade = _grade(value, unit, lln, uln, params.grades)
+    limit_errors = check_lab_limits(inp.lower_limit, inp.upper_limit, unit, rr)
+    if limit_errors:
+        raise InputErrors.of(limit_errors)
+    rng = lab_range(inp.lower_limit, inp.upper_limit, unit, rr)
+    direction, grade = _grade(value, unit, rng, params.grades)
+    hcm = params.hypercalcemia_of_malignancy
 
-    shown = f"{format_number(value)} {unit}"
-    range_text = f"{format_number(lln)}–{format_number(uln)} {unit}"
+    def classify(x: Fraction) -> tuple[Direction, int, bool]:
+        return (*_grade(x, unit, rng, params.grades), x >= hcm.in_unit(unit))
+
+    shown = f"{format_decisive(value, _decimals(unit), classify)} {unit}"
+    range_text = rng.text()
     evidences = [f.evidence, params.grades.evidence]
     warnings: list[Note] = list(params.caveats)
-    if default_range:
+    if rng.default:
         if grade <= 1:
             evidences.append(rr.evidence)
-        warnings.append(
-            Note(
-                text=f"Reference range {range_text} is a typical adult range; enter your "
-                "laboratory's limits for grade 1.",
-                refs=rr.refs,
-                evidence=rr.evidence,
-            )
-        )
+        warnings.append(Note(
+            text=f"Reference range {range_text} is a typical adult range; enter your "
+            "laboratory's limits for grade 1.", refs=rr.refs, evidence=rr.evidence))
     next_steps: list[Note] = []
     if direction == "normal":
         category, label, severity = "normal", "Within reference range", "normal"
@@ -247,22 +240,34 @@ def corrected_calcium(
         interpretation = f"Corrected calcium {shown} is below {range_text}: {label.lower()}."
         next_steps.extend(params.hypo_advice)
         sev = params.severe_hypocalcemia
-        if mmol_l < sev.below_mmol_l:
+        if mmol_l < exact(sev.below_mmol_l):
             severity = "danger"
-            next_steps.insert(0, Note(text=sev.note, refs=sev.refs, evidence=sev.evidence))
+            next_steps.insert(0, params.severe_note)
             evidences.append(sev.evidence)
     else:
         category = f"hypercalcemia_grade_{grade}"
         label = f"Hypercalcaemia, CTCAE grade {grade}"
         severity = "danger" if grade >= 3 else "warning"
         interpretation = f"Corrected calcium {shown} is above {range_text}: {label.lower()}."
-        hcm = params.hypercalcemia_of_malignancy
-        if value >= hcm.value.in_unit(unit):
-            next_steps.append(Note(text=hcm.note, refs=hcm.refs, evidence=hcm.evidence))
+        if value >= hcm.in_unit(unit):
+            next_steps.append(params.hcm_note)
             evidences.append(hcm.evidence)
         next_steps.extend(params.hyper_advice)
-    steps.append(
-        Step(label="CTCAE grade", value=grade, detail=f"graded in {unit}; lab range {range_text}")
+    steps.append(Step(label="CTCAE grade", value=grade,
+                      detail=f"graded in {unit}; reference range {range_text}"))
+    other_value = mmol_l if unit == CalciumUnit.MG_DL else mg_dl
+    figures = (
+        Figure(key="corrected_calcium", label="Corrected calcium", text=shown,
+               value=float(value), unit=unit, summary=True, tone=severity),
+        Figure(key="corrected_calcium_other", label=f"Corrected calcium in {other}",
+               text=f"{format_number(other_value, _decimals(other) + 1)} {other} "
+               f"(graded in {unit})", value=float(other_value), unit=other),
+        Figure(key="ctcae_grade", label="CTCAE grade",
+               text=f"{'Hypo' if direction == 'low' else 'Hyper'}calcaemia grade {grade}"
+               if grade else "None (within range)", value=grade, summary=True),
+        Figure(key="reference_range", label="Reference range used",
+               text=range_text + (" (default)" if rng.default else " (your lab)"),
+               evidence=rr.evidence if rng.default else "confirmed"),
     )
     refs = dict.fromkeys((*f.refs, *params.grades.refs))
     return CorrectedCalciumResult(
@@ -272,8 +277,8 @@ def corrected_calcium(
             "calcium_unit": str(unit),
             "albumin": inp.albumin,
             "albumin_unit": str(inp.albumin_unit),
-            "lower_limit": lln,
-            "upper_limit": uln,
+            "lower_limit": float(rng.lower),
+            "upper_limit": float(rng.upper),
         },
         category=category,
         category_label=label,
@@ -284,12 +289,15 @@ def corrected_calcium(
         steps=tuple(steps),
         refs=tuple(refs),
         evidence=worst_evidence(evidences),
-        corrected_calcium=value,
+        figures=figures,
+        corrected_calcium=float(value),
         unit=unit,
-        corrected_calcium_mg_dl=mg_dl,
-        corrected_calcium_mmol_l=mmol_l,
+        corrected_calcium_mg_dl=float(mg_dl),
+        corrected_calcium_mmol_l=float(mmol_l),
         ctcae_grade=grade,
         direction=direction,
+        lower_limit=float(rng.lower),
+        upper_limit=float(rng.upper),
     )
 
 
@@ -299,6 +307,5 @@ CORRECTED_CALCIUM: CalculatorSpec[
     id="corrected_calcium",
     input_model=CorrectedCalciumInput,
     params_model=CorrectedCalciumParams,
-    result_model=CorrectedCalciumResult,
     compute=corrected_calcium,
 )

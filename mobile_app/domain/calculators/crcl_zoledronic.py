@@ -9,20 +9,35 @@ Sources (figures in ``calculators/crcl_zoledronic.json``):
 
 Project convention (clinical-reference §7): actual body weight, no creatinine floor, and the
 band is chosen on the unrounded CrCl: ≥50–60 → 3.5 mg, ≥40–<50 → 3.3, ≥30–<40 → 3.0; exactly
-60.0 is 3.5 mg because the 4 mg band is ">60". Ideal and adjusted body weight are shown as
-alternatives when height is given.
+60.0 is 3.5 mg because the 4 mg band is ">60". The arithmetic is exact (inputs as typed), so a
+CrCl that is exactly on an edge is on the edge, and the CrCl is shown with enough digits to
+fall in the band used (49.99 is not shown as "50"). Ideal and adjusted body weight are shown as
+alternatives when height is given. A CrCl above, or a creatinine below, the adult reference
+range gets a warning: low muscle mass makes Cockcroft-Gault overestimate clearance.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from fractions import Fraction
 from itertools import pairwise
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
 from mobile_app.domain.calculators.base import CalculatorInput, CalculatorSpec
-from mobile_app.domain.models import Cited, Frozen, Note, Result, Step, worst_evidence
-from mobile_app.domain.units import CM_PER_INCH, CREATININE, CreatinineUnit, format_number
+from mobile_app.domain.display import exact, format_decisive, format_number
+from mobile_app.domain.models import (
+    Cited,
+    Figure,
+    Frozen,
+    Note,
+    Result,
+    Step,
+    Table,
+    worst_evidence,
+)
+from mobile_app.domain.units import CM_PER_INCH, CREATININE, CreatinineUnit
 
 __all__ = [
     "CRCL_ZOLEDRONIC",
@@ -47,7 +62,8 @@ class CrClInput(CalculatorInput):
         description="Actual body weight",
     )
     sex: Literal["female", "male"] = Field(title="Sex")
-    creatinine: float = Field(title="Serum creatinine")
+    creatinine: float = Field(title="Creatinine", description="Serum creatinine",
+                              json_schema_extra={"unit_field": "creatinine_unit"})
     creatinine_unit: CreatinineUnit = Field(CreatinineUnit.MG_DL, title="Creatinine unit")
     height_cm: float | None = Field(
         None, ge=100, le=250, title="Height", json_schema_extra={"unit": "cm"},
@@ -80,6 +96,16 @@ class BodyWeights(Cited):
     bmi_overweight_from: float = Field(gt=0)
 
 
+class Plausibility(Cited):
+    """Adult reference ranges behind the "check this result" warnings."""
+
+    crcl_high_ml_min: float = Field(gt=0)
+    """Above this, the CrCl is beyond the adult reference range (warn)."""
+    creatinine_low_male_mg_dl: float = Field(gt=0)
+    creatinine_low_female_mg_dl: float = Field(gt=0)
+    """Lower limits of the adult serum creatinine reference range."""
+
+
 class DoseBand(Frozen):
     """A CrCl interval and its zoledronic acid dose (``dose_mg`` null: not recommended)."""
 
@@ -93,12 +119,14 @@ class DoseBand(Frozen):
     dose_mg: float | None
     volume_ml: float | None
 
-    def contains(self, crcl: float) -> bool:
-        """Whether an unrounded CrCl falls in this band."""
-        above = crcl >= self.low if self.low_inclusive else crcl > self.low
+    def contains(self, crcl: Fraction | float) -> bool:
+        """Whether an unrounded CrCl falls in this band (compared exactly)."""
+        value, low = exact(crcl), exact(self.low)
+        above = value >= low if self.low_inclusive else value > low
         if self.high is None:
             return above
-        below = crcl <= self.high if self.high_inclusive else crcl < self.high
+        high = exact(self.high)
+        below = value <= high if self.high_inclusive else value < high
         return above and below
 
 
@@ -120,6 +148,13 @@ class ZoledronicBands(Cited):
                 raise ValueError(f"zoledronic bands leave a gap or overlap at {a.high}")
         return self
 
+    def band(self, crcl: Fraction | float) -> DoseBand:
+        """The band of an unrounded CrCl (the bands are proven contiguous)."""
+        for band in self.bands:
+            if band.contains(crcl):
+                return band
+        raise ValueError(f"no zoledronic band contains {crcl}")
+
 
 class CrClParams(Frozen):
     """Knowledge-base parameters of the CrCl / zoledronic acid calculator."""
@@ -127,6 +162,7 @@ class CrClParams(Frozen):
     formula: CockcroftGault
     weights: BodyWeights
     zoledronic: ZoledronicBands
+    plausibility: Plausibility
     administration: tuple[Note, ...] = ()
     monitoring: tuple[Note, ...] = ()
     not_recommended: tuple[Note, ...] = ()
@@ -157,74 +193,111 @@ class CrClResult(Result):
     alternatives: tuple[CrClAlternative, ...] = ()
 
 
-def _band(bands: ZoledronicBands, crcl: float) -> DoseBand:
-    for band in bands.bands:
-        if band.contains(crcl):
-            return band
-    raise ValueError(f"no zoledronic band contains {crcl}")  # bands proven contiguous
+def _dose_text(band: DoseBand, concentrate: str) -> str:
+    if band.dose_mg is None:
+        return "Not recommended"
+    return (f"{format_number(band.dose_mg)} mg = {format_number(band.volume_ml or 0)} mL "
+            f"of the {concentrate}")
 
 
 def crcl_zoledronic(inp: CrClInput, params: CrClParams) -> CrClResult:
     """Cockcroft-Gault on actual body weight, then the label's dose band."""
-    f = params.formula
-    scr = CREATININE.convert(inp.creatinine, inp.creatinine_unit, CreatinineUnit.MG_DL)
-    sex_factor = f.female_factor if inp.sex == "female" else 1.0
+    f, z, p = params.formula, params.zoledronic, params.plausibility
+    scr = CREATININE.convert_exact(inp.creatinine, inp.creatinine_unit, CreatinineUnit.MG_DL)
+    female = inp.sex == "female"
+    sex_factor = exact(f.female_factor) if female else Fraction(1)
+    age_term = exact(f.age_constant) - exact(inp.age_years)
 
-    def cg(weight: float) -> float:
-        return (f.age_constant - inp.age_years) * weight / (f.divisor * scr) * sex_factor
+    def cg(weight: Fraction) -> Fraction:
+        return age_term * weight / (exact(f.divisor) * scr) * sex_factor
 
-    crcl = cg(inp.weight_kg)
-    band = _band(params.zoledronic, crcl)
+    def shown(crcl: Fraction) -> str:
+        return f"{format_decisive(crcl, 1, lambda x: z.band(x).label)} mL/min"
+
+    crcl = cg(exact(inp.weight_kg))
+    band = z.band(crcl)
+    factor = format_number(CREATININE.si_per_conventional)
     steps = [
-        Step(label="Serum creatinine", value=scr, unit="mg/dL",
+        Step(label="Serum creatinine", value=float(scr), unit="mg/dL",
              detail="" if inp.creatinine_unit == CreatinineUnit.MG_DL
-             else f"{format_number(inp.creatinine)} µmol/L ÷ 88.4"),
-        Step(label="Age term", value=f.age_constant - inp.age_years, unit="years",
+             else f"{format_number(inp.creatinine, 6)} µmol/L ÷ {factor}"),
+        Step(label="Age term", value=float(age_term), unit="years",
              detail=f"{format_number(f.age_constant)} − age"),
         Step(label="Weight (actual)", value=inp.weight_kg, unit="kg"),
-        Step(label="Sex factor", value=sex_factor,
+        Step(label="Sex factor", value=float(sex_factor),
              detail=f"× {format_number(f.female_factor)} if female"),
-        Step(label="CrCl", value=crcl, unit="mL/min",
-             detail=f"(140 − age) × weight / ({format_number(f.divisor)} × SCr) × sex factor"),
+        Step(label="CrCl", value=float(crcl), unit="mL/min",
+             detail=f"({format_number(f.age_constant)} − age) × weight / "
+             f"({format_number(f.divisor)} × creatinine mg/dL) × sex factor"),
         Step(label="Zoledronic acid band", value=band.label,
              detail="chosen on the unrounded CrCl"),
     ]
-    evidences = [f.evidence, params.zoledronic.evidence]
+    evidences = [f.evidence, z.evidence]
+    warnings: list[Note] = []
+    low_scr = p.creatinine_low_female_mg_dl if female else p.creatinine_low_male_mg_dl
+    if scr < exact(low_scr):
+        evidences.append(p.evidence)
+        warnings.append(Note(
+            text=f"Creatinine {format_number(scr, 2)} mg/dL is below the adult reference range "
+            f"(from {format_number(low_scr)} mg/dL for a {inp.sex} adult): with low muscle mass "
+            "(cachexia, frailty, immobility, amputation) Cockcroft-Gault overestimates "
+            "clearance, so the dose band may be too high. Check the unit and the value, and "
+            "weigh a measured clearance.", refs=p.refs, evidence=p.evidence))
+    if crcl > exact(p.crcl_high_ml_min):
+        evidences.append(p.evidence)
+        warnings.append(Note(
+            text=f"CrCl {shown(crcl)} is above {format_number(p.crcl_high_ml_min)} mL/min, "
+            "beyond the adult reference range: check weight, age and the creatinine unit; "
+            "a low creatinine from low muscle mass overestimates clearance.",
+            refs=p.refs, evidence=p.evidence))
+    warnings.extend(params.caveats)
+
     alternatives: list[CrClAlternative] = []
+    alt_crcl: list[Fraction] = []
     bmi = ibw = None
-    warnings = list(params.caveats)
     if inp.height_cm is not None:
         w = params.weights
         evidences.append(w.evidence)
-        height_in = inp.height_cm / CM_PER_INCH
-        base = w.ibw_base_female_kg if inp.sex == "female" else w.ibw_base_male_kg
-        ibw = base + w.ibw_kg_per_inch * (height_in - w.ibw_base_height_in)
-        bmi = inp.weight_kg / (inp.height_cm / 100) ** 2
+        height_cm = exact(inp.height_cm)
+        height_in = height_cm / exact(CM_PER_INCH)
+        base = w.ibw_base_female_kg if female else w.ibw_base_male_kg
+        ibw_x = exact(base) + exact(w.ibw_kg_per_inch) * (height_in - exact(w.ibw_base_height_in))
+        bmi_x = exact(inp.weight_kg) / (height_cm / 100) ** 2
+        ibw, bmi = float(ibw_x), float(bmi_x)
         steps.append(Step(label="BMI", value=bmi, unit="kg/m²"))
         steps.append(Step(label="Ideal body weight (Devine)", value=ibw, unit="kg",
                           detail=f"{format_number(base)} + {format_number(w.ibw_kg_per_inch)} "
                           f"× (height in − {format_number(w.ibw_base_height_in)})"))
-        if height_in < w.ibw_base_height_in:
+        if height_in < exact(w.ibw_base_height_in):
             warnings.append(Note(
                 text=f"Height under {format_number(w.ibw_base_height_in)} in "
                 f"({format_number(w.ibw_base_height_in * CM_PER_INCH, 1)} cm): the Devine ideal "
                 "weight is extrapolated; interpret the alternatives with care.",
                 refs=w.refs, evidence=w.evidence))
-        if ibw > 0:
-            alternatives.append(_alt("ideal", "Ideal body weight", ibw, cg(ibw), params))
-            if inp.weight_kg > ibw:
-                adj = ibw + w.adjusted_fraction * (inp.weight_kg - ibw)
-                alternatives.append(
-                    _alt("adjusted", "Adjusted body weight", adj, cg(adj), params))
-            if bmi < w.bmi_underweight_below:
-                rule_w, rule_label = inp.weight_kg, "BMI rule: actual weight (BMI < 18.5)"
-            elif bmi < w.bmi_overweight_from:
-                rule_w = min(ibw, inp.weight_kg)
-                rule_label = "BMI rule: lower of ideal and actual (BMI 18.5–24.9)"
+        if ibw_x > 0:
+            adj = ibw_x + exact(w.adjusted_fraction) * (exact(inp.weight_kg) - ibw_x)
+            options: list[tuple[Literal["ideal", "adjusted", "bmi_rule"], str, Fraction]] = [
+                ("ideal", "Ideal body weight", ibw_x)]
+            if exact(inp.weight_kg) > ibw_x:
+                options.append(("adjusted", "Adjusted body weight", adj))
+            if bmi_x < exact(w.bmi_underweight_below):
+                options.append(("bmi_rule", "BMI rule: actual weight (BMI < "
+                                f"{format_number(w.bmi_underweight_below)})",
+                                exact(inp.weight_kg)))
+            elif bmi_x < exact(w.bmi_overweight_from):
+                options.append(("bmi_rule", "BMI rule: lower of ideal and actual (BMI "
+                                f"{format_number(w.bmi_underweight_below)} to under "
+                                f"{format_number(w.bmi_overweight_from)})",
+                                min(ibw_x, exact(inp.weight_kg))))
             else:
-                rule_w = ibw + w.adjusted_fraction * (inp.weight_kg - ibw)
-                rule_label = "BMI rule: adjusted weight (BMI ≥ 25)"
-            alternatives.append(_alt("bmi_rule", rule_label, rule_w, cg(rule_w), params))
+                options.append(("bmi_rule", "BMI rule: adjusted weight (BMI ≥ "
+                                f"{format_number(w.bmi_overweight_from)})", adj))
+            for basis, label, weight in options:
+                c = cg(weight)
+                alt_crcl.append(c)
+                alternatives.append(CrClAlternative(
+                    basis=basis, label=label, weight_kg=float(weight), crcl_ml_min=float(c),
+                    zoledronic_acid_dose_mg=z.band(c).dose_mg))
         moved = {a.zoledronic_acid_dose_mg for a in alternatives} - {band.dose_mg}
         if moved:
             warnings.append(Note(
@@ -232,21 +305,23 @@ def crcl_zoledronic(inp: CrClInput, params: CrClParams) -> CrClResult:
                 "compare the alternatives before prescribing.",
                 refs=w.refs, evidence=w.evidence))
 
-    crcl_text = f"{format_number(crcl, 1)} mL/min"
+    crcl_text = shown(crcl)
+    dose_text = _dose_text(band, z.concentrate)
     if band.dose_mg is None:
         category, severity = "not_recommended", "danger"
         interpretation = (f"CrCl {crcl_text} (Cockcroft-Gault, actual weight): zoledronic acid "
                           "is not recommended.")
         next_steps = list(params.not_recommended)
     else:
-        category = "full_dose" if band.dose_mg == max(
-            b.dose_mg for b in params.zoledronic.bands if b.dose_mg is not None
-        ) else "reduced_dose"
+        full = max(b.dose_mg for b in z.bands if b.dose_mg is not None)
+        category = "full_dose" if band.dose_mg == full else "reduced_dose"
         severity = "normal" if category == "full_dose" else "warning"
         interpretation = (f"CrCl {crcl_text} (Cockcroft-Gault, actual weight): zoledronic acid "
-                          f"{format_number(band.dose_mg)} mg = {format_number(band.volume_ml or 0)}"
-                          f" mL of the {params.zoledronic.concentrate}.")
+                          f"{dose_text}.")
         next_steps = [*params.administration, *params.monitoring]
+    tables: list[Table] = []
+    if alternatives:
+        tables.append(_alternatives_table(inp, crcl, band, alternatives, alt_crcl, shown, z))
     return CrClResult(
         calculator="crcl_zoledronic",
         inputs={
@@ -264,10 +339,19 @@ def crcl_zoledronic(inp: CrClInput, params: CrClParams) -> CrClResult:
         next_steps=tuple(next_steps),
         warnings=tuple(warnings),
         steps=tuple(steps),
-        refs=tuple(dict.fromkeys((*f.refs, *params.zoledronic.refs))),
+        refs=tuple(dict.fromkeys((*f.refs, *z.refs))),
         evidence=worst_evidence(evidences),
-        crcl_ml_min=crcl,
-        creatinine_mg_dl=scr,
+        figures=(
+            Figure(key="crcl", label="CrCl", detail="Cockcroft-Gault, actual weight",
+                   text=crcl_text,
+                   value=float(crcl), unit="mL/min", summary=True),
+            Figure(key="zoledronic_acid", label="Zoledronic acid", text=dose_text,
+                   value=band.dose_mg, unit="mg", summary=True, tone=severity,
+                   short=dose_text.replace(f" of the {z.concentrate}", "")),
+        ),
+        tables=tuple(tables),
+        crcl_ml_min=float(crcl),
+        creatinine_mg_dl=float(scr),
         zoledronic_acid_dose_mg=band.dose_mg,
         concentrate_volume_ml=band.volume_ml,
         dose_band=band.label,
@@ -277,26 +361,24 @@ def crcl_zoledronic(inp: CrClInput, params: CrClParams) -> CrClResult:
     )
 
 
-def _alt(
-    basis: Literal["ideal", "adjusted", "bmi_rule"],
-    label: str,
-    weight: float,
-    crcl: float,
-    params: CrClParams,
-) -> CrClAlternative:
-    return CrClAlternative(
-        basis=basis,
-        label=label,
-        weight_kg=weight,
-        crcl_ml_min=crcl,
-        zoledronic_acid_dose_mg=_band(params.zoledronic, crcl).dose_mg,
-    )
+def _alternatives_table(inp: CrClInput, crcl: Fraction, band: DoseBand,
+                        alternatives: list[CrClAlternative], alt_crcl: list[Fraction],
+                        shown: Callable[[Fraction], str], z: ZoledronicBands) -> Table:
+    def dose(b: DoseBand) -> str:
+        return "not recommended" if b.dose_mg is None else f"{format_number(b.dose_mg)} mg"
+
+    rows = [("Actual weight (used for the dose)", f"{format_number(inp.weight_kg, 1)} kg",
+             shown(crcl), dose(band))]
+    rows += [(a.label, f"{format_number(a.weight_kg, 1)} kg", shown(c), dose(z.band(c)))
+             for a, c in zip(alternatives, alt_crcl, strict=True)]
+    return Table(key="weight_alternatives", title="Weight alternatives",
+                 columns=("Weight basis", "Weight", "CrCl", "Zoledronic acid"),
+                 rows=tuple(rows), highlight=0)
 
 
 CRCL_ZOLEDRONIC: CalculatorSpec[CrClInput, CrClParams, CrClResult] = CalculatorSpec(
     id="crcl_zoledronic",
     input_model=CrClInput,
     params_model=CrClParams,
-    result_model=CrClResult,
     compute=crcl_zoledronic,
 )

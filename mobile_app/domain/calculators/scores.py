@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from mobile_app.domain.calculators.base import CalculatorInput, CalculatorSpec
-from mobile_app.domain.errors import InputError
+from mobile_app.domain.errors import InputError, MissingAnswer
+from mobile_app.domain.models import Figure
 from mobile_app.domain.scoring import PointScore, ScoreResult, evaluate
 
 __all__ = ["MIRELS", "SINS", "MirelsInput", "SinsInput", "normalise_spine_level"]
@@ -84,7 +85,7 @@ class SinsInput(CalculatorInput):
     @model_validator(mode="after")
     def _location_or_level(self) -> SinsInput:
         if self.location is None and self.level is None:
-            raise InputError(
+            raise MissingAnswer(
                 "location",
                 None,
                 "Location is required: give location (junctional, mobile, semirigid, rigid) "
@@ -123,7 +124,9 @@ def _sins_compute(inp: SinsInput, score: PointScore) -> ScoreResult:
     result = evaluate(score, answers)
     if inp.level is None:
         return result
-    return result.model_copy(update={"inputs": {**result.inputs, "level": inp.level}})
+    level = Figure(key="level", label="Spine level", text=inp.level, value=inp.level)
+    return result.model_copy(update={"inputs": {**result.inputs, "level": inp.level},
+                                     "input_lines": (level, *result.input_lines)})
 
 
 class MirelsInput(CalculatorInput):
@@ -149,7 +152,6 @@ SINS: CalculatorSpec[SinsInput, PointScore, ScoreResult] = CalculatorSpec(
     id="sins",
     input_model=SinsInput,
     params_model=PointScore,
-    result_model=ScoreResult,
     compute=_sins_compute,
     prepare=_sins_prepare,
 )
@@ -157,6 +159,5 @@ MIRELS: CalculatorSpec[MirelsInput, PointScore, ScoreResult] = CalculatorSpec(
     id="mirels",
     input_model=MirelsInput,
     params_model=PointScore,
-    result_model=ScoreResult,
     compute=_mirels_compute,
 )

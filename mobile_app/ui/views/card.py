@@ -10,6 +10,7 @@ from typing import Any
 import flet as ft
 
 from mobile_app.knowledge.models import Card
+from mobile_app.knowledge.text import change_note_lines
 from mobile_app.ui.components import (
     detail_header,
     dose_box,
@@ -21,7 +22,7 @@ from mobile_app.ui.components import (
 )
 from mobile_app.ui.state import AppState, item_key
 
-__all__ = ["CardView", "card_body"]
+__all__ = ["CardView", "card_body", "change_notes_block"]
 
 
 def card_body(state: AppState, card: Card, dark: bool,
@@ -54,13 +55,34 @@ def card_body(state: AppState, card: Card, dark: bool,
                     for w in sec.warnings)
         body.extend(note_row(p, dark, icon=ft.Icons.ERROR_OUTLINE, tone="danger")
                     for p in sec.pitfalls)
+        target = ft.ScrollKey(f"section-{sec.id}")  # type: ignore[call-arg]
         out.append(ft.Card(content=ft.Container(ft.Column(body, spacing=8, tight=True),
                                                 padding=14),
-                           semantic_container=False))
+                           semantic_container=False, key=target))
+    notes = change_notes_block(card)
+    if notes is not None:
+        out.append(notes)
     out.append(sources_block(state.kb, card.sources))
     out.append(version_footer(state.kb, f"card rev {card.version} · last reviewed "
                                         f"{card.last_reviewed.isoformat()}"))
     return out
+
+
+def change_notes_block(card: Card) -> ft.Control | None:
+    """The card's own change note (what each revision changed), or None if it has none."""
+    lines = change_note_lines(card)
+    if not lines:
+        return None
+    return ft.ExpansionTile(
+        title=ft.Text(f"Changes in revision {card.version}"),
+        leading=ft.Icon(ft.Icons.HISTORY),
+        controls=[ft.Container(
+            ft.Column([ft.Text(line, theme_style=ft.TextThemeStyle.BODY_SMALL) for line in lines],
+                      spacing=4, tight=True),
+            padding=12)],
+        maintain_state=True,
+        key="card-change-notes",
+    )
 
 
 def _change_note(state: AppState, card_id: str) -> str:
@@ -84,11 +106,27 @@ def _number_icon(i: int) -> ft.IconData:
 def CardView(state: AppState, card_id: str, dark: bool,
              open_route: Callable[[str], Callable[[Any], Any]],
              back: Callable[[Any], Any] | None) -> ft.Control:
-    """A quick card with its favourite toggle."""
+    """A quick card: its header (back, title, favourite, and a jump-to-section menu for long
+    cards) stays in view while the body scrolls.
+    """
     card = state.kb.cards.get(card_id)
     if card is None:
         return ft.Text(f"Card “{card_id}” is not in content v{state.kb.version}.")
-    return ft.Column(
-        [detail_header(state, item_key("card", card.id), card.title, back),
-         *card_body(state, card, dark, open_route)],
-        spacing=10, scroll=ft.ScrollMode.AUTO, expand=True)
+    body = ft.Column(card_body(state, card, dark, open_route), spacing=10,
+                     scroll=ft.ScrollMode.AUTO, expand=True, key="card-body")
+
+    def jump(section_id: str) -> Callable[[Any], Any]:
+        # Reconciliation hands each render's controls the identity of the mounted ones, so
+        # the body of this render is the one on the page when its menu is used.
+        async def handler(_: Any) -> None:
+            await body.scroll_to(scroll_key=f"section-{section_id}", duration=300)
+        return handler
+
+    header = detail_header(state, item_key("card", card.id), card.title, back)
+    if len(card.sections) >= 3:
+        header.controls.insert(len(header.controls) - 1, ft.Semantics(
+            label="Jump to section", button=True, content=ft.PopupMenuButton(
+                icon=ft.Icons.TOC, tooltip="Jump to section", key="card-sections",
+                items=[ft.PopupMenuItem(content=sec.title, on_click=jump(sec.id))
+                       for sec in card.sections])))
+    return ft.Column([header, body], spacing=10, expand=True)

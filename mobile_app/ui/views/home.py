@@ -27,7 +27,8 @@ def _route(key: str) -> str:
     return f"/{'card' if kind == 'card' else 'calc'}/{item_id}"
 
 
-def _tile(state: AppState, key: str, open_route: Open) -> ft.ListTile:
+def _tile(state: AppState, key: str, open_route: Open, section: str, selected: bool
+          ) -> ft.ListTile:
     kind, item_id = parse_item_key(key)
     if kind == "card":
         card = state.kb.cards[item_id]
@@ -35,10 +36,15 @@ def _tile(state: AppState, key: str, open_route: Open) -> ft.ListTile:
     else:
         calc = state.kb.calculators[item_id]
         subtitle, icon = calc.summary, ft.Icons.CALCULATE_OUTLINED
-    star = ft.Icon(ft.Icons.STAR, size=18, color=ft.Colors.AMBER_700) if state.is_favourite(
-        key) else None
-    return tappable_tile(state.title_of(key), subtitle, icon, open_route(_route(key)),
-                         key=f"tile-{kind}-{item_id}", trailing=star)
+    star = ft.Icon(ft.Icons.STAR, size=18, color=ft.Colors.AMBER_700,
+                   semantics_label="Favourite") if state.is_favourite(key) else None
+    # The same item can be listed twice (under Favourites and in its group): the row's key
+    # names its section too, so reconciliation can never pair one row's title with another
+    # row's action.
+    tile = tappable_tile(state.title_of(key), subtitle, icon, open_route(_route(key)),
+                         key=f"tile-{section}-{kind}-{item_id}", trailing=star)
+    tile.selected = selected
+    return tile
 
 
 def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
@@ -63,16 +69,26 @@ def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
 
 
 @ft.component
-def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.Control:
-    """The home list (``only="calc"`` lists calculators only)."""
+def HomeView(state: AppState, open_route: Open, only: str | None = None,
+             selected: str | None = None) -> ft.Control:
+    """The home list (``only="calc"`` lists calculators only); ``selected`` is the item open
+    beside the list (tablet), highlighted.
+    """
 
     async def on_search(e: ft.Event[ft.TextField]) -> None:
         state.search(e.control.value or "")
 
+    async def clear(_: ft.Event[ft.IconButton]) -> None:
+        state.search("")
+
+    clear_button = ft.IconButton(ft.Icons.CLOSE, on_click=clear, key="search-clear",
+                                 tooltip="Clear search") if state.query else None
     search = ft.TextField(
         label="Search cards and calculators", key="search", value=state.query,
         prefix_icon=ft.Icons.SEARCH, on_change=on_search, autofocus=False,
         hint_text="e.g. zometa, hungry bone, cord compression",
+        suffix_icon=ft.Semantics(label="Clear search", button=True, content=clear_button)
+        if clear_button is not None else None,
     )
     controls: list[ft.Control] = [*update_banners(state, open_route), search]
     for title, keys in home_sections(state):
@@ -80,10 +96,12 @@ def HomeView(state: AppState, open_route: Open, only: str | None = None) -> ft.C
             keys = [k for k in keys if k.startswith(only + ":")]
         if not keys and title != "Results":
             continue
-        controls.append(ft.Container(heading(title), padding=ft.Padding.only(top=12)))
+        section = title.lower()
+        controls.append(ft.Container(heading(title), padding=ft.Padding.only(top=12),
+                                     key=f"section-{section}"))
         if not keys:
             controls.append(ft.Text(f"No results for “{state.query}”. Check the spelling or "
-                                    "try a drug, brand or symptom."))
-        controls.extend(_tile(state, k, open_route) for k in keys)
+                                    "try a drug, brand or symptom.", key="no-results"))
+        controls.extend(_tile(state, k, open_route, section, k == selected) for k in keys)
     return ft.Column(controls, spacing=2, scroll=ft.ScrollMode.AUTO, expand=True,
                      horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
