@@ -7,6 +7,7 @@ Tablet/desktop: navigation rail, list and detail side by side.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gc
 import logging
@@ -21,10 +22,9 @@ from typing import Any
 import flet as ft
 
 from mobile_app.config import trusted_keys_file, update_url
-from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
-from mobile_app.sync.content import ContentStore, bundled_content
+from mobile_app.sync.content import ContentStore
 from mobile_app.ui.state import AppState, CalculatorState, item_key
 from mobile_app.ui.theme import FONTS, dark_theme, light_theme
 from mobile_app.ui.updates import ContentService
@@ -39,6 +39,9 @@ __all__ = ["App", "data_dir", "main", "parse_route", "run"]
 log = logging.getLogger(__name__)
 
 CLIENT_ID_KEY = "bonemets.client_id"
+_INDEX_DELAY_S = 1.0
+"""After the first render, the search index is built this much later (the browser build has
+one thread: the first frame goes out first)."""
 CHANGES = "changes"
 """Detail key of the "What changed" screen (``/changes``)."""
 SECTIONS = (
@@ -49,19 +52,6 @@ SECTIONS = (
 
 
 @cache
-def knowledge_base() -> KnowledgeBase:
-    """The bundled knowledge base, loaded, validated and indexed once per process.
-
-    The content lives as long as the process, so it is moved out of the garbage collector's
-    view (gc.freeze): later collections no longer rescan it on every user action.
-    """
-    kb = bundled_content().kb
-    kb.index  # noqa: B018  (build the search index before the first keystroke)
-    gc.freeze()
-    return kb
-
-
-@cache
 def server_content() -> ContentService:
     """The content every browser of this server sees: the installed update (re-verified),
     else the previous one, else the bundled knowledge base; synced from ``BONEMETS_UPDATE_URL``.
@@ -69,7 +59,6 @@ def server_content() -> ContentService:
     from mobile_app.sync.client import HttpxFetcher
     from mobile_app.sync.envelope import TrustedKeys
 
-    knowledge_base()
     keys_file = trusted_keys_file()
     try:
         keys = TrustedKeys.from_file(keys_file) if keys_file else None
@@ -89,7 +78,6 @@ def browser_content() -> ContentService:
     directory (mounted by the store), saved to IndexedDB after each install. If updates cannot
     work in this browser, the bundled content is shown and Settings says so.
     """
-    knowledge_base()
     try:
         return _browser_service()
     except Exception:
@@ -305,8 +293,15 @@ async def main(page: ft.Page) -> None:
     page.theme = light_theme(state.settings.text_scale)
     page.dark_theme = dark_theme(state.settings.text_scale)
     page.render(App, state, copy_text, service)
+    page.run_task(_after_first_frame, service)
     if service.due():
         page.run_task(service.check)
+
+
+async def _after_first_frame(service: ContentService) -> None:
+    """Build the search index once the first screen is out (a no-op when ``run`` built it)."""
+    await asyncio.sleep(_INDEX_DELAY_S)
+    service.kb.index  # noqa: B018
 
 
 def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> None:
@@ -331,6 +326,10 @@ def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> 
 def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     """Serve the app in Flet's web mode with every asset local (no CDN)."""
     os.environ.setdefault("FLET_WEB_NO_CDN", "true")
-    server_content()  # load and verify the content before accepting connections
+    kb = server_content().kb  # load and verify the content before accepting connections
+    kb.index  # noqa: B018  (build the search index before the first keystroke)
+    # The content lives as long as the server: keep it out of later garbage collections,
+    # which would otherwise rescan it on every user action.
+    gc.freeze()
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

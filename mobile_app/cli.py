@@ -179,6 +179,17 @@ def _cmd_build_pwa(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve_pwa(args: argparse.Namespace) -> int:
+    from mobile_app.tools.pwa import DEFAULT_OUT
+    from mobile_app.tools.pwa.serve import serve
+
+    site = Path(args.dir) if args.dir else DEFAULT_OUT
+    if not (site / "index.html").is_file():
+        raise UsageError(f"{site} is not a built PWA (run: mobile-app build-pwa)")
+    serve(site, host=args.host, port=args.port, base_url=args.base_url)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mobile-app", description="BoneMets Pocket")
     p.add_argument("--version", action="version", version=f"mobile-app {__version__}")
@@ -238,6 +249,15 @@ def _parser() -> argparse.ArgumentParser:
                      help="trusted_keys.json replacing the shipped publisher keys in this "
                           "build (a deployment with its own publisher)")
     pwa.set_defaults(func=_cmd_build_pwa)
+
+    srv = sub.add_parser(
+        "serve-pwa", help="serve a built PWA: precompressed files, deep links (127.0.0.1)")
+    srv.add_argument("dir", nargs="?", help="the built site (default: build/pwa)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8080)
+    srv.add_argument("--base-url", default="/",
+                     help="URL path the site was built for (build-pwa --base-url)")
+    srv.set_defaults(func=_cmd_serve_pwa)
 
     from mobile_app.sync.cli import register as register_sync
 

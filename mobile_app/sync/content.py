@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from mobile_app.knowledge.loader import (
     MANIFEST,
     KBValidationError,
     KnowledgeBase,
+    load_bundled,
     load_files,
     read_bundled_files,
 )
@@ -114,17 +114,10 @@ class LoadedContent:
         return {path: sha256_hex(data) for path, data in self.documents.items()}
 
 
-@lru_cache(maxsize=1)
-def _bundled() -> tuple[KnowledgeBase, tuple[tuple[str, bytes], ...]]:
-    files = read_bundled_files()
-    kb = load_files(files)
-    docs = tuple(sorted((k, v) for k, v in files.items() if k != MANIFEST))
-    return kb, docs
-
-
 def bundled_content(problems: list[str] | None = None, note: str = "") -> LoadedContent:
     """The knowledge base shipped inside the app, as :class:`LoadedContent`."""
-    kb, docs = _bundled()
+    kb = load_bundled()
+    docs = sorted((k, v) for k, v in read_bundled_files().items() if k != MANIFEST)
     verification = "bundled with the app (validated on load)"
     if note:
         verification += f"; {note}"
@@ -198,7 +191,7 @@ class ContentStore:
         for corrupt or missing content; problems are reported in the result.
         """
         problems: list[str] = []
-        bundled_version = _bundled()[0].version
+        bundled_version = load_bundled().version
         try:
             state = self.read_state()
         except CorruptStoreError as exc:
@@ -308,7 +301,7 @@ class ContentStore:
             seen = self.read_state().highest_seen
         except CorruptStoreError:
             seen = self._recovered_highest_seen()
-        floor = max(seen, _bundled()[0].version)
+        floor = max(seen, load_bundled().version)
         if serving is not None:
             floor = max(floor, serving.version)
         return floor
@@ -377,7 +370,8 @@ class ContentStore:
             new = ContentState(
                 current=version,
                 previous=previous if previous != version else None,
-                highest_seen=max(old.highest_seen, _bundled()[0].version, serving.version, version),
+                highest_seen=max(old.highest_seen, load_bundled().version, serving.version,
+                                 version),
                 source=source,
                 updated_at=self._now().isoformat(),
             )

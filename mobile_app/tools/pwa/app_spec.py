@@ -62,7 +62,7 @@ BONEMETS = AppSpec(
     packages=(*FLET_PACKAGES, "tinydb", "pydantic", "pydantic-core", "typing-extensions",
               "typing-inspection", "annotated-types", "ecdsa"),
     startup_imports=("mobile_app.app", "mobile_app.store.browser"),
-    startup_calls=("mobile_app.app:knowledge_base",),
+    startup_calls=("mobile_app.knowledge.loader:load_bundled",),
     package="mobile_app",
     skip=("mobile_app/tools",),
     not_imported=("mobile_app.cli", "mobile_app.__main__"),

@@ -16,6 +16,7 @@ from pathlib import Path
 from mobile_app.tools.pwa import patches
 from mobile_app.tools.pwa.app_spec import BONEMETS, ROOT, AppSpec
 from mobile_app.tools.pwa.bytecode import compile_bytecode, node
+from mobile_app.tools.pwa.compress import originals, precompress
 from mobile_app.tools.pwa.errors import BuildError
 from mobile_app.tools.pwa.prewarm import CONFIG_NAME, MODULE_NAME
 from mobile_app.tools.pwa.report import BuildReport, measure
@@ -162,7 +163,8 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
         common, variants = precache_lists(site_files(site))
         version = write_service_worker(site, common, variants, update_base)
         _check_scripts(site)
-        files = measure(site, site_files(site))
+        precompress(site, site_files(site), cache_dir / "compressed")
+        files = measure(site, originals(site_files(site)))
     except BaseException:
         shutil.rmtree(site, ignore_errors=True)
         raise

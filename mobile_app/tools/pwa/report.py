@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mobile_app.tools.pwa.compress import ENCODINGS
 from mobile_app.tools.pwa.runtime import PyodideRuntime
 
 __all__ = ["BuildReport", "FileSize", "measure"]
@@ -19,6 +20,10 @@ class FileSize:
     path: str
     raw: int
     gzip: int
+    """gzip at level 6 (what a server compressing on the fly sends), or raw if not smaller."""
+    served: int = -1
+    """What ``mobile-app serve-pwa`` sends to a browser accepting brotli: the smallest of the
+    file and its precompressed copies (``-1``: not measured)."""
 
 
 @dataclass
@@ -48,6 +53,11 @@ class BuildReport:
         """(files, bytes, gzip bytes) the service worker precaches for a CanvasKit variant."""
         return self._sizes(self.precache[variant])
 
+    def first_load_served(self, variant: str = "chromium") -> int:
+        """Bytes ``mobile-app serve-pwa`` sends for the precache (precompressed copies)."""
+        by_path = {f.path: f for f in self.files}
+        return sum(by_path[p].served for p in self.precache[variant])
+
     @property
     def total_bytes(self) -> int:
         """Size of everything in the build."""
@@ -74,6 +84,8 @@ class BuildReport:
             f"{_mb(gz)} |",
             f"| first load, other browsers (precache, CanvasKit full) | {n2} | {_mb(raw2)} | "
             f"{_mb(gz2)} |",
+            f"| first load, Chromium, as `mobile-app serve-pwa` sends it (brotli/gzip "
+            f"copies) | {n} | | {_mb(self.first_load_served('chromium'))} |",
             f"| app.tar.gz (app + __pypackages__) | 1 | {_mb(self.app_archive_bytes)} | "
             f"{_mb(self.app_archive_bytes)} |",
             "",
@@ -102,10 +114,13 @@ def _mb(n: int) -> str:
 
 
 def measure(out: Path, files: list[str]) -> list[FileSize]:
-    """Raw and gzip sizes of ``files`` (relative to ``out``)."""
+    """Raw, gzip and served sizes of ``files`` (relative to ``out``)."""
     sizes: list[FileSize] = []
     for rel in files:
-        data = (out / rel).read_bytes()
+        path = out / rel
+        data = path.read_bytes()
         packed = len(gzip.compress(data, compresslevel=6, mtime=0))
-        sizes.append(FileSize(rel, len(data), min(len(data), packed)))
+        copies = [path.with_name(path.name + s) for s in ENCODINGS.values()]
+        served = min([len(data), *(c.stat().st_size for c in copies if c.is_file())])
+        sizes.append(FileSize(rel, len(data), min(len(data), packed), served))
     return sizes

@@ -94,11 +94,17 @@ def _sw_update_base(site: Path) -> str | None:
 def refresh_service_worker(site: Path) -> str:
     """Rewrite ``sw.js`` for the files now in ``site`` (e.g. after editing a built site).
 
-    The update URL the site was built with (``--update-url``) is kept.
+    The update URL the site was built with (``--update-url``) is kept, and the precompressed
+    copies are rewritten (none is left stale).
 
     Returns:
         The new cache version; browsers offer the update on their next check.
     """
+    from mobile_app.tools.pwa.app_spec import ROOT
+    from mobile_app.tools.pwa.compress import precompress
+
     update_base = _sw_update_base(site)
     common, variants = precache_lists(site_files(site))
-    return write_service_worker(site, common, variants, update_base)
+    version = write_service_worker(site, common, variants, update_base)
+    precompress(site, site_files(site), ROOT / "build" / ".pwa-cache" / "compressed")
+    return version
