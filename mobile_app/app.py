@@ -275,7 +275,9 @@ async def main(page: ft.Page) -> None:
     """Flet entry point."""
     page.title = "BoneMets Pocket"
     page.padding = 0
-    page.fonts = FONTS
+    # The PWA build moves them into Flutter's assets/ (and its font manifest).
+    page.fonts = ({k: f"assets/{v}" for k, v in FONTS.items()} if sys.platform == "emscripten"
+                  else FONTS)
     store = await _open_store(page)
     service = browser_content() if sys.platform == "emscripten" else server_content()
     state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),

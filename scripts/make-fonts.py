@@ -1,13 +1,14 @@
-"""Regenerate assets/fonts/BoneMetsSymbols.ttf: the glyphs the app's text needs that Roboto
-(Flutter's default font, shipped by Flet) lacks, cut from DejaVu Sans.
+"""Regenerate assets/fonts/BoneMetsSymbols.ttf: every non-ASCII glyph the app's text needs
+(some of which Roboto, Flutter's default font as Flet ships it, lacks), cut from DejaVu Sans.
 
 Flutter web draws every glyph missing from the registered fonts with a Noto font that it
 downloads from ``fontFallbackBaseUrl`` (``assets/fonts/`` in a no-CDN build, where nothing is
 there: empty boxes, and dozens of failed requests per session, offline too). The theme lists
 this font as the fallback of every text style (``mobile_app/ui/theme.py``), so nothing is ever
-downloaded. It covers the characters of the bundled knowledge base and of the UI strings that
-Roboto lacks, plus the arrows, super-/subscript digits and check marks that clinical text uses
-(so a signed content update using them renders too).
+downloaded. It covers the non-ASCII characters of the bundled knowledge base and of the UI
+strings (also those Roboto has: the PWA's CanvasKit renderer otherwise still asks for a Noto
+font for Greek letters and some signs), plus the arrows, super-/subscript digits and check
+marks that clinical text uses (so a signed content update using them renders too).
 
 Source: DejaVu Sans from Debian's ``fonts-dejavu-core`` (Bitstream Vera licence with DejaVu's
 public-domain changes: redistribution and modification allowed; see
@@ -62,17 +63,12 @@ def text_characters() -> set[str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dejavu", type=Path, default=DEJAVU)
-    parser.add_argument("--roboto", type=Path, default=None,
-                        help="Roboto as Flet ships it (default: flet_web's)")
     args = parser.parse_args()
-    roboto = args.roboto
-    if roboto is None:
-        import flet_web
-
-        roboto = Path(flet_web.__file__).parent / "web" / "assets" / "fonts" / "roboto.woff2"
-    have = TTFont(roboto).getBestCmap()
     dejavu = TTFont(args.dejavu).getBestCmap()
-    wanted = sorted(c for c in text_characters() | set(CLINICAL) if ord(c) not in have)
+    # Every non-ASCII character, also those Roboto has: Flutter's CanvasKit renderer (the
+    # PWA's) still asks for a Noto fallback font for some of them (Greek letters, ≥),
+    # unless a font of the style's fallback list covers them.
+    wanted = sorted(c for c in text_characters() | set(CLINICAL) if ord(c) > 0x7F)
     missing = [c for c in wanted if ord(c) not in dejavu]
     if missing:
         raise SystemExit(f"DejaVu Sans lacks {missing!r} as well: choose another source font")

@@ -22,9 +22,9 @@ __all__ = [
 _SEED = "#1565C0"
 
 SYMBOLS_FONT = "BoneMets Symbols"
-"""The glyphs the content needs that Roboto lacks (arrows, super-/subscript digits), from
-DejaVu Sans (``scripts/make-fonts.py``). Every text style falls back to it, so Flutter never
-downloads a fallback font (offline there is none to download)."""
+"""Every non-ASCII glyph the content and the UI need (arrows, super-/subscript digits, Greek
+letters, signs), from DejaVu Sans (``scripts/make-fonts.py``). Every text style falls back to
+it, so Flutter never downloads a fallback font (offline there is none to download)."""
 FONTS = {SYMBOLS_FONT: "fonts/BoneMetsSymbols.ttf"}
 """``page.fonts``: served from the project's ``assets/`` (server mode) or the site root (PWA)."""
 

@@ -7,8 +7,11 @@ what they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from mobile_app.ui.theme import FONTS
 
 __all__ = ["BONEMETS", "FLET_PACKAGES", "ROOT", "AppSpec"]
 
@@ -41,6 +44,12 @@ class AppSpec:
     """Paths below :attr:`root` that are not staged (build tooling)."""
     not_imported: tuple[str, ...] = ()
     """Modules of :attr:`package` that are never imported in the browser."""
+    defer_pydantic_schemas: bool = False
+    """The prewarm makes pydantic build each model's schema on first use (see
+    :func:`mobile_app.tools.pwa.prewarm.defer_pydantic_schemas`)."""
+    fonts: Mapping[str, str] = field(default_factory=dict)
+    """Font family → file below :attr:`assets`; registered in Flutter's font manifest, so
+    they are loaded before the first frame (never a fallback-font request for their glyphs)."""
     name: str = "BoneMets Pocket"
     short_name: str = "BoneMets"
     description: str = "Offline clinical quick reference for bone-metastasis care"
@@ -66,4 +75,6 @@ BONEMETS = AppSpec(
     package="mobile_app",
     skip=("mobile_app/tools",),
     not_imported=("mobile_app.cli", "mobile_app.__main__"),
+    fonts=FONTS,
+    defer_pydantic_schemas=False,
 )

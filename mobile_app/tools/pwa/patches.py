@@ -21,6 +21,7 @@ __all__ = [
     "add_prewarm",
     "drop_flutter_service_worker",
     "fix_pyodide_url",
+    "register_fonts",
     "register_service_worker",
     "stub_rive_cdn",
     "trim_site",
@@ -126,6 +127,25 @@ def trim_site(site: Path) -> int:
     fonts = [f for f in fonts if not _UNUSED_FONT_FAMILIES.match(f.get("family", ""))]
     font_manifest.write_text(json.dumps(fonts), encoding="utf-8")
     return removed
+
+
+def register_fonts(site: Path, spec: AppSpec) -> None:
+    """Move the app's fonts into Flutter's ``assets/`` and list them in ``FontManifest.json``.
+
+    Flutter loads every font of its manifest before the first frame; a font the app only
+    names in ``page.fonts`` arrives later, and text drawn before that makes Flutter request a
+    Noto fallback font that no build has (a failed request, offline too).
+    """
+    if not spec.fonts:
+        return
+    font_manifest = site / "assets" / "FontManifest.json"
+    fonts = json.loads(font_manifest.read_text("utf-8"))
+    for family, rel in spec.fonts.items():
+        target = site / "assets" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).replace(target)
+        fonts.append({"family": family, "fonts": [{"asset": rel}]})
+    font_manifest.write_text(json.dumps(fonts), encoding="utf-8")
 
 
 def fix_pyodide_url(site: Path) -> None:

@@ -54,7 +54,8 @@ def _check_out(out: Path) -> None:
 def _stage_prewarm(spec: AppSpec, staging: Path) -> None:
     shutil.copyfile(_PREWARM_SOURCE, staging / f"{MODULE_NAME}.py")
     config = {"imports": [*_PREWARM_BASE, *spec.startup_imports],
-              "calls": list(spec.startup_calls)}
+              "calls": list(spec.startup_calls),
+              "defer_pydantic_schemas": spec.defer_pydantic_schemas}
     (staging / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")
 
 
@@ -154,6 +155,7 @@ def build_pwa(out: Path = DEFAULT_OUT, *, base_url: str = "/", route_url_strateg
             if stdlib_zip.exists():
                 shutil.copyfile(stdlib_zip, site / "pyodide" / "python_stdlib.zip")
         trimmed = patches.trim_site(site)
+        patches.register_fonts(site, app)
         patches.drop_flutter_service_worker(site)
         patches.add_prewarm(site)
         rive_removed = patches.stub_rive_cdn(site)
