@@ -76,5 +76,5 @@ BONEMETS = AppSpec(
     skip=("mobile_app/tools",),
     not_imported=("mobile_app.cli", "mobile_app.__main__"),
     fonts=FONTS,
-    defer_pydantic_schemas=False,
+    defer_pydantic_schemas=True,
 )

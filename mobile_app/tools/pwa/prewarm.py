@@ -9,6 +9,7 @@ the app's :class:`~mobile_app.tools.pwa.app_spec.AppSpec`). When Flutter then as
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 from pathlib import Path
@@ -52,3 +53,7 @@ def run() -> None:
     for call in config["calls"]:
         module, func = call.split(":")
         getattr(importlib.import_module(module), func)()
+    # What was just imported and loaded lives as long as the page: keep it out of later
+    # garbage collections, which would otherwise rescan it (in WebAssembly) during the
+    # first render and on every user action.
+    gc.freeze()
