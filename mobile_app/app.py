@@ -25,7 +25,7 @@ from mobile_app.config import trusted_keys_file, update_url
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore
-from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.state import AppState, item_key
 from mobile_app.ui.theme import FONTS, dark_theme, light_theme
 from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.calculator import CalculatorView
@@ -128,13 +128,15 @@ def App(state: AppState, copy_text: Callable[[str], Any],
     # The list shown beside a detail on a tablet: the one the user opened it from (opening a
     # calculator from Home keeps Home), so only a section route changes it.
     list_section, set_list_section = ft.use_state(parse_route(page.route or "/")[0])
-    calc_states: dict[str, CalculatorState] = ft.use_memo(dict, [])
 
     def mount() -> None:
         def on_route(e: ft.RouteChangeEvent) -> None:
             sec, det = parse_route(e.route)
             if det is None or det == CHANGES:
                 set_list_section(sec)
+            else:  # a card or calculator: keep a list that holds it, else show its own
+                set_list_section(lambda prev: prev if prev == "/" or (
+                    prev == "/calculators" and det.startswith("calc:")) else sec)
             set_route(e.route)
 
         def on_resize(e: ft.PageResizeEvent) -> None:
@@ -194,13 +196,8 @@ def App(state: AppState, copy_text: Callable[[str], Any],
         if kind == "card" and item_id in state.kb.cards:
             detail_view = CardView(state, item_id, dark, go, back)
         elif kind == "calc" and item_id in state.kb.calculators:
-            calc = state.kb.calculators[item_id]
-            cs = calc_states.get(item_id)
-            if cs is None:
-                cs = calc_states[item_id] = CalculatorState.create(calc, s.units)
-            elif cs.calc is not calc:  # content updated: keep the answers, new parameters
-                cs = calc_states[item_id] = cs.rebased(calc, s.units)
-            detail_view = CalculatorView(state, cs, dark, back, copy_text)
+            detail_view = CalculatorView(state, state.calculator(item_id), dark, back, copy_text,
+                                         go)
         else:
             detail_view = ft.Text(f"Not found: {route}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from mobile_app.knowledge.models import (
     Card,
     Document,
     FormulaCalc,
+    Handoff,
     Manifest,
     ManifestEntry,
     PointScoreDoc,
@@ -97,6 +99,8 @@ class CalculatorEntry:
     spec: CalculatorSpec[Any, Any, Any]
     params: BaseModel
     evidence: Evidence = "confirmed"
+    handoffs: tuple[Handoff, ...] = ()
+    """Next screens its results offer."""
 
     def run(self, raw: Mapping[str, Any]) -> Result:
         """Validate the raw input and compute (raises :class:`InputError` on bad input)."""
@@ -106,6 +110,14 @@ class CalculatorEntry:
     def input_schema(self) -> dict[str, Any]:
         """JSON Schema of the calculator's input."""
         return self.spec.input_schema()
+
+    def prepare(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The raw input as the calculator reads it before validation (answers one field
+        decides for another filled in); raises :class:`InputError` on a bad deciding value.
+        """
+        if self.spec.prepare is None:
+            return dict(raw)
+        return self.spec.prepare(raw, self.params)
 
     @property
     def point_score(self) -> PointScore | None:
@@ -137,7 +149,7 @@ class KnowledgeBase:
     def index(self) -> SearchIndex:
         """Search index over cards and calculators (built on first use)."""
         with _gc_paused():
-            return SearchIndex.build(_search_docs(self), self.synonyms)
+            return SearchIndex(_search_docs(self), self.synonyms)
 
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Ranked, typo-tolerant search across cards and calculators."""
@@ -314,6 +326,7 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
         calculators[calc_id] = CalculatorEntry(
             id=calc_id, title=doc.title, summary=doc.summary, group=doc.group,
             keywords=doc.keywords, refs=doc.refs, spec=spec, params=params, evidence=evidence,
+            handoffs=doc.handoffs,
         )
 
     for owner, ref_ids in _all_ref_ids(cards, raw_calcs, shared):
@@ -324,6 +337,8 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
         for calc_id in card.calculators:
             if calc_id not in raw_calcs:
                 problems.append(f"cards/{card.id}.json: links unknown calculator {calc_id!r}")
+    for calc_entry in calculators.values():
+        problems += _handoff_problems(calc_entry, cards, calculators)
     if not references:
         problems.append("no references document")
     if problems:
@@ -335,6 +350,44 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> Knowledg
         references=references,
         synonyms=tuple(synonyms),
     )
+
+
+def _handoff_problems(entry: CalculatorEntry, cards: Mapping[str, Card],
+                      calcs: Mapping[str, CalculatorEntry]) -> list[str]:
+    """Hand-offs must name an existing target, and carry into its real input fields from
+    attributes the result really has.
+    """
+    where = f"calculators/{entry.id}.json: handoff"
+    out: list[str] = []
+    if not entry.handoffs:
+        return out
+    result_fields = set(_result_model(entry).model_fields)
+    for h in entry.handoffs:
+        kind, _, target = h.to.partition(":")
+        if kind == "card" and target not in cards:
+            out.append(f"{where} to unknown card {target!r}")
+        elif kind == "calc":
+            if target not in calcs:
+                out.append(f"{where} to unknown calculator {target!r}")
+                continue
+            inputs = set(calcs[target].spec.input_model.model_fields)
+            for field_name, attr in h.carry.items():
+                if field_name not in inputs:
+                    out.append(f"{where} to {target}: no input {field_name!r}")
+                own = attr.removeprefix("input:")
+                if attr.startswith("input:") and own not in entry.spec.input_model.model_fields:
+                    out.append(f"{where} to {target}: no input {own!r} to carry")
+                elif not attr.startswith("input:") and attr not in result_fields:
+                    out.append(f"{where} to {target}: the result has no {attr!r}")
+        if kind == "card" and h.carry:
+            out.append(f"{where} to a card cannot carry values")
+    return out
+
+
+def _result_model(entry: CalculatorEntry) -> type[BaseModel]:
+    hints = typing.get_type_hints(entry.spec.compute)
+    model = hints.get("return")
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else Result
 
 
 def _resolve_shared(obj: Any, shared: Mapping[str, SharedParameters], path: str) -> Any:

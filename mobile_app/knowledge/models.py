@@ -32,6 +32,7 @@ __all__ = [
     "Document",
     "Dose",
     "FormulaCalc",
+    "Handoff",
     "Manifest",
     "ManifestEntry",
     "Reference",
@@ -231,6 +232,26 @@ class Card(Frozen):
         return tuple(seen)
 
 
+class Handoff(Frozen):
+    """A next screen offered on a result: a card, or another calculator with values carried
+    over (corrected calcium → calcium dosing with the corrected value filled in).
+    """
+
+    to: str = Field(pattern=r"^(card|calc):[a-z0-9_]+$")
+    """The target, as "card:<id>" or "calc:<id>"."""
+    label: str
+    """The button text ("Calcium dose for this calcium")."""
+    when: tuple[str, ...] = ()
+    """Result categories (or category prefixes) that offer it; empty: every result."""
+    carry: dict[str, str] = Field(default_factory=dict)
+    """Target input field → attribute of this calculator's result whose value is carried, or
+    "input:<field>" for what was typed in one of this calculator's own fields."""
+
+    def applies(self, category: str) -> bool:
+        """Whether a result of this category offers the hand-off."""
+        return not self.when or any(category.startswith(w) for w in self.when)
+
+
 class FormulaCalc(Frozen):
     """A formula or dosing calculator: its cited parameters live here, its code in ``domain``."""
 
@@ -243,6 +264,7 @@ class FormulaCalc(Frozen):
     refs: tuple[str, ...] = Field(min_length=1)
     parameters: dict[str, Any]
     """Validated by the calculator's own parameter model when the KB loads."""
+    handoffs: tuple[Handoff, ...] = ()
 
 
 class SharedParameters(Frozen):
@@ -269,6 +291,7 @@ class PointScoreDoc(PointScore):
 
     group: Group
     keywords: tuple[str, ...] = ()
+    handoffs: tuple[Handoff, ...] = ()
 
 
 Document = Annotated[

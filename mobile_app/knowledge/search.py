@@ -391,24 +391,6 @@ class SearchIndex:
         self._build_postings()
         self._build_vocabulary()
 
-    @classmethod
-    def build(
-        cls, docs: Iterable[SearchDoc], synonyms: Iterable[Iterable[str]] = ()
-    ) -> SearchIndex:
-        """Build an index.
-
-        Args:
-            docs: The documents; (kind, id) pairs must be unique.
-            synonyms: Groups of words or short phrases that mean the same for search.
-
-        Returns:
-            The index.
-
-        Raises:
-            ValueError: if two documents share the same kind and id.
-        """
-        return cls(docs, synonyms)
-
     def __len__(self) -> int:
         """Number of indexed documents."""
         return len(self._docs)

@@ -157,8 +157,9 @@ def back_button(on_click: Handler) -> ft.Control:
         ft.Icons.ARROW_BACK, on_click=on_click, key="back"))
 
 
-def detail_header(state: AppState, key: str, title: str, back: Handler | None) -> ft.Row:
-    """Title row of a card or calculator: back (phone), title, favourite toggle."""
+def detail_header(state: AppState, key: str, title: str, back: Handler | None,
+                  actions: Sequence[ft.Control] = ()) -> ft.Row:
+    """Title row of a card or calculator: back (phone), title, its actions, favourite."""
 
     def toggle(_: Any) -> None:
         now = state.toggle_favourite(key)
@@ -168,5 +169,6 @@ def detail_header(state: AppState, key: str, title: str, back: Handler | None) -
     # Large text already enlarges the title; a smaller style keeps long words whole.
     level = "title_small" if state.settings.text_scale >= 1.5 else "title_large"
     row.append(ft.Container(heading(title, level), expand=True))
+    row.extend(actions)
     row.append(favourite_button(state.is_favourite(key), toggle))
     return ft.Row(row, vertical_alignment=ft.CrossAxisAlignment.CENTER)

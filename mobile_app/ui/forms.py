@@ -77,10 +77,13 @@ def build_form(calc: CalculatorEntry) -> list[Field]:
     model = calc.spec.input_model
     fields: list[Field] = []
     if score is not None:
-        if "level" in model.model_fields:
-            fields.append(Field(
-                name="level", label="Spine level (sets location)", kind="text", required=False,
-                help="One vertebra, e.g. C7, T12, L5, S1"))
+        for name, info in model.model_fields.items():
+            sets = field_extra(model, name).get("sets")
+            if sets:  # a text answer that decides a criterion (SINS: spine level → location)
+                fields.append(Field(
+                    name=name, label=f"{info.title or name} (sets {str(sets).replace('_', ' ')})",
+                    kind="text", required=False, help=info.description or "",
+                    extra={"sets": str(sets)}))
         for crit in score.criteria:
             fields.append(Field(
                 name=crit.id, label=crit.label, kind="choice", help=crit.help,

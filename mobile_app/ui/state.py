@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import flet as ft
 
+from mobile_app.domain.display import format_number
 from mobile_app.domain.errors import InputError, MissingAnswer, each_error
 from mobile_app.domain.models import Result
 from mobile_app.knowledge.loader import CalculatorEntry, KnowledgeBase
+from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.search import SearchHit
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings, SettingsRepo
 from mobile_app.ui.forms import Field, build_form, default_units, parse_number
@@ -24,6 +27,10 @@ __all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
 log = logging.getLogger(__name__)
 
 PHONE_MAX_WIDTH = 840
+STALE_AFTER_S = 30 * 60
+"""Answers older than this are flagged "entered … ago" (is this still the same patient?)."""
+CLEAR_AFTER_S = 12 * 60 * 60
+"""Answers older than this are cleared when the calculator is opened again."""
 _FORM_LOCK = threading.Lock()
 """Serialises form updates: Flet may run synchronous handlers on several threads."""
 
@@ -58,6 +65,8 @@ class AppState:
     """A one-off message for the user (store recovered, result copied …)."""
     update: UpdateInfo | None = None
     """Content version, where it came from, and the update status line."""
+    calculators: dict[str, CalculatorState] = field(default_factory=dict)
+    """Open calculator forms by id (kept while the session lives; rebased on new content)."""
 
     @classmethod
     def create(cls, kb: KnowledgeBase, favourites: FavouritesRepo, recents: RecentsRepo,
@@ -114,6 +123,38 @@ class AppState:
         self.settings_repo.save(new)
         self.settings = new
 
+    def calculator(self, calc_id: str, now: float | None = None) -> CalculatorState:
+        """The form of a calculator of the current content: the one in progress (moved onto
+        new parameters if the content changed under it), else a new one. Answers older than
+        :data:`CLEAR_AFTER_S` are not kept.
+        """
+        calc = self.kb.calculators[calc_id]
+        cs = self.calculators.get(calc_id)
+        age = cs.age_s(time.time() if now is None else now) if cs is not None else None
+        if cs is None or (age is not None and age > CLEAR_AFTER_S):
+            cs = self.calculators[calc_id] = CalculatorState.create(calc, self.settings.units)
+        elif cs.calc is not calc:  # content updated: keep the answers, new parameters
+            cs = self.calculators[calc_id] = cs.rebased(calc, self.settings.units)
+        return cs
+
+    def hand_off(self, source: CalculatorState, handoff: Handoff) -> str:
+        """Carry the values a hand-off names into its target calculator; returns the route.
+
+        The carried values replace the target's own (and are shown there as typed); a source
+        "input:<field>" carries what was typed in that field of this form, if anything.
+        """
+        kind, _, target = handoff.to.partition(":")
+        if kind == "calc" and source.result is not None and handoff.carry:
+            cs = self.calculator(target)
+            for field_name, attr in handoff.carry.items():
+                value = (source.values.get(attr.removeprefix("input:"))
+                         if attr.startswith("input:") else getattr(source.result, attr, None))
+                if value is None:
+                    continue
+                cs.set_value(field_name, format_number(value, 6, group=False)
+                             if isinstance(value, int | float) else str(value))
+        return f"/{kind}/{target}"
+
     def notify(self, text: str) -> None:
         """Show a one-off message."""
         self.notice = text
@@ -149,15 +190,38 @@ class CalculatorState:
     error: InputError | None = None
     missing: list[str] = field(default_factory=list)
     field_errors: dict[str, str] = field(default_factory=dict)
+    entered_at: float | None = None
+    """When an answer was last typed (epoch seconds); None for an untouched form."""
+    units: Literal["conventional", "si"] = "conventional"
+    """The unit preference the form started with (New patient restores it)."""
+    derived: dict[str, Any] = field(default_factory=dict)
+    """Answers decided by another field, shown at once (a typed spine level selects its
+    location even while other answers are still missing)."""
 
     @classmethod
     def create(cls, calc: CalculatorEntry, units: Literal["conventional", "si"]
                ) -> CalculatorState:
         """An empty form with unit toggles set from the user's preference."""
         form = build_form(calc)
-        state = cls(calc=calc, form=form, values=dict(default_units(form, units)))
+        state = cls(calc=calc, form=form, values=dict(default_units(form, units)), units=units)
         state.recompute()
         return state
+
+    def has_answers(self) -> bool:
+        """Whether anything was typed or chosen (units alone do not count)."""
+        return any(v not in (None, "") for k, v in self.values.items()
+                   if self.field(k).kind != "unit")
+
+    def age_s(self, now: float) -> float | None:
+        """Seconds since the last answer (None for an untouched form)."""
+        return None if self.entered_at is None or not self.has_answers() else now - self.entered_at
+
+    def clear(self) -> None:
+        """New patient: every answer removed, the units back to the preference."""
+        with _FORM_LOCK:
+            self.values = dict(default_units(self.form, self.units))
+            self.entered_at = None
+            self.recompute()
 
     def rebased(self, calc: CalculatorEntry, units: Literal["conventional", "si"]
                 ) -> CalculatorState:
@@ -169,7 +233,8 @@ class CalculatorState:
         names = {f.name for f in form}
         values = {**default_units(form, units),
                   **{k: v for k, v in self.values.items() if k in names}}
-        state = CalculatorState(calc=calc, form=form, values=values)
+        state = CalculatorState(calc=calc, form=form, values=values, units=units,
+                                entered_at=self.entered_at)
         state.recompute()
         return state
 
@@ -177,16 +242,20 @@ class CalculatorState:
         """The field spec named ``name``."""
         return next(f for f in self.form if f.name == name)
 
-    def set_value(self, name: str, value: Any) -> None:
+    def set_value(self, name: str, value: Any, now: float | None = None) -> None:
         """Set one input (text as typed, a choice id, a unit or a bool) and recompute."""
         with _FORM_LOCK:
             values = {**self.values, name: value}
-            # SINS: a spine level decides the location; picking a location clears the level.
-            if name == "level":
-                values.pop("location", None)
-            elif name == "location":
-                values.pop("level", None)
+            # A field that decides another (SINS: spine level → location) and that other field
+            # exclude each other: the last one the user touched wins.
+            for f in self.form:
+                sets = f.extra.get("sets")
+                if f.name == name and sets:
+                    values.pop(str(sets), None)
+                elif sets == name:
+                    values.pop(f.name, None)
             self.values = values
+            self.entered_at = time.time() if now is None else now
             self.recompute()
 
     def raw_input(self) -> dict[str, Any]:
@@ -209,6 +278,7 @@ class CalculatorState:
         missing required answer is a prompt, not an error); every problem is shown at once.
         """
         raw = self.raw_input()
+        self.derived = self._derived(raw)
         errors: tuple[InputError, ...] = ()
         try:
             self.result = self.calc.run(raw)
@@ -232,6 +302,17 @@ class CalculatorState:
                 at_fields[name] = e.message
         self.field_errors = at_fields
         self.error = general
+
+    def _derived(self, raw: dict[str, Any]) -> dict[str, Any]:
+        targets = [str(f.extra["sets"]) for f in self.form
+                   if f.extra.get("sets") and raw.get(f.name) is not None]
+        if not targets:
+            return {}
+        try:
+            prepared = self.calc.prepare(raw)
+        except InputError:
+            return {}
+        return {t: prepared[t] for t in targets if prepared.get(t) is not None}
 
     def _form_field(self, name: str) -> str | None:
         """The form field an error belongs to (a unit error belongs to its number)."""

@@ -1,11 +1,15 @@
-"""The mobile-app CLI, run as a real subprocess where exit codes and streams matter."""
+"""The mobile-app CLI: exit codes and streams, through ``main(argv)`` in this process (one test
+runs the real ``python -m mobile_app`` entry point as a subprocess).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -16,8 +20,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mobile_app", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def test_the_installed_entry_point_runs() -> None:
+    p = subprocess.run([sys.executable, "-m", "mobile_app", "calc", "vitamin_d_plan",
+                        "--input", '{"level": 12}', "--format", "text"], capture_output=True,
+                       text=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "50,000 IU once weekly for 8 weeks" in p.stdout
 
 
 def test_calc_prints_the_result_as_json() -> None:

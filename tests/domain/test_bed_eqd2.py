@@ -18,6 +18,9 @@ from tests.conftest import run
         (24, 1, 10, 81.6, 68.0), (27, 3, 10, 51.3, 42.75), (30, 5, 10, 48.0, 40.0),
         (37.5, 15, 10, 46.875, 39.0625), (40, 20, 10, 48.0, 40.0),
     ],
+    # Source: clinical-reference.md §8 table (Fowler 1989 formula, exact fractions), and the
+    # 2024 preprint's 10 × 3 Gy = 32.5 Gy10, 15 × 2.5 Gy = 39.1 Gy10, 20 × 2 Gy = 40 Gy10.
+    ids=lambda v: str(v),
 )
 def test_reference_values(total: float, n: int, ab: float, bed: float, eqd2: float) -> None:
     r = run("bed_eqd2", total_dose_gy=total, fractions=n, alpha_beta_gy=ab)

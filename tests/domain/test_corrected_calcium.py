@@ -31,8 +31,8 @@ def test_si_formula() -> None:
     [
         # MedCalc-Bench rows whose v1.0 labels were wrong because of intermediate rounding;
         # corrected values confirmed by the physician-audited relabel (10.02 and 11.14).
-        (2.26, 28, 10.02),
-        (2.6, 31, 11.14),
+        pytest.param(2.26, 28, 10.02, id="medcalc-bench-v1.0-row114"),
+        pytest.param(2.6, 31, 11.14, id="medcalc-bench-v1.0-row117"),
     ],
 )
 def test_medcalc_bench_si_rows_without_intermediate_rounding(
@@ -56,6 +56,7 @@ def test_mixed_unit_systems_convert_albumin_exactly() -> None:
         (13.51, 4, "high"), (8.5, 0, "normal"), (8.49, 1, "low"), (8.0, 1, "low"),
         (7.99, 2, "low"), (7.0, 2, "low"), (6.99, 3, "low"), (6.0, 3, "low"), (5.99, 4, "low"),
     ],
+    ids=lambda v: str(v),  # CTCAE v5 calcium grade edges in mg/dL (clinical-reference §3)
 )
 def test_ctcae_grade_edges_mg_dl(value: float, grade: int, direction: str) -> None:
     r = cc(value, 4.0)  # albumin 4.0: corrected == measured

@@ -91,7 +91,7 @@ SYNONYMS = (
     ("radiotherapy", "radiation therapy", "rt"),
 )
 
-INDEX = SearchIndex.build(DOCS, SYNONYMS)
+INDEX = SearchIndex(DOCS, SYNONYMS)
 
 
 def ids(query: str, index: SearchIndex = INDEX, limit: int = 20) -> list[str]:
@@ -100,13 +100,13 @@ def ids(query: str, index: SearchIndex = INDEX, limit: int = 20) -> list[str]:
 
 def test_len_counts_documents() -> None:
     assert len(INDEX) == len(DOCS)
-    assert len(SearchIndex.build([])) == 0
-    assert SearchIndex.build([]).search("calcium") == []
+    assert len(SearchIndex([])) == 0
+    assert SearchIndex([]).search("calcium") == []
 
 
 def test_duplicate_ids_are_rejected() -> None:
     with pytest.raises(ValueError, match="duplicate"):
-        SearchIndex.build([DOCS[0], DOCS[0]])
+        SearchIndex([DOCS[0], DOCS[0]])
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def test_field_weights_title_keywords_summary_body() -> None:
         SearchDoc("in_keywords", "card", "Topic b", ("osteolysis",), filler, filler),
         SearchDoc("in_title", "card", "Osteolysis", ("kw a",), filler, filler),
     ]
-    assert ids("osteolysis", SearchIndex.build(docs)) == [
+    assert ids("osteolysis", SearchIndex(docs)) == [
         "in_title", "in_keywords", "in_summary", "in_body",
     ]
 
@@ -157,7 +157,7 @@ def test_rare_terms_count_more() -> None:
         SearchDoc("rare", "card", "Beta", (), "", ""),
         *(SearchDoc(f"other{i}", "card", "Alpha other", (), "", "") for i in range(5)),
     ]
-    found = ids("alpha beta", SearchIndex.build(docs))  # no doc has both: OR fallback
+    found = ids("alpha beta", SearchIndex(docs))  # no doc has both: OR fallback
     assert found[0] == "rare"
     assert found[1] == "common"
 
@@ -169,7 +169,7 @@ def test_whole_query_phrase_bonus() -> None:
         SearchDoc("a_kw_scattered", "card", "Relief", ("bone", "pain"), "", ""),
         SearchDoc("b_kw_phrase", "card", "Relief", ("bone pain",), "", ""),
     ]
-    index = SearchIndex.build(docs)
+    index = SearchIndex(docs)
     # Without the bonus, equal scores would sort by title/id: the scattered docs first.
     found = ids("bone pain", index)
     assert found.index("phrase") < found.index("scattered")
@@ -386,7 +386,7 @@ def test_osa_matches_reference(a: str, b: str, limit: int) -> None:
 def test_fuzzy_candidates_equal_a_full_vocabulary_scan(words: list[str], query: str) -> None:
     # The deletion-neighbourhood index must find exactly what a brute-force scan finds.
     docs = [SearchDoc(f"d{i}", "card", w, (), "", "") for i, w in enumerate(words)]
-    index = SearchIndex.build(docs)
+    index = SearchIndex(docs)
     limit = 2 if len(query) >= 8 else 1
     expected = {
         w: _reference_osa(query, w)
@@ -402,13 +402,13 @@ def test_deterministic_ordering_and_tie_break() -> None:
         SearchDoc("a_doc", "card", "Bone pain", (), "Analgesia.", ""),
         SearchDoc("c_doc", "calculator", "Another bone pain tool", (), "Analgesia.", ""),
     ]
-    forward = SearchIndex.build(twins).search("analgesia")
-    backward = SearchIndex.build(list(reversed(twins))).search("analgesia")
+    forward = SearchIndex(twins).search("analgesia")
+    backward = SearchIndex(list(reversed(twins))).search("analgesia")
     assert [h.id for h in forward] == [h.id for h in backward] == ["c_doc", "a_doc", "b_doc"]
     assert forward == backward
     shuffled = list(DOCS)
     random.Random(7).shuffle(shuffled)
-    other = SearchIndex.build(shuffled, SYNONYMS)
+    other = SearchIndex(shuffled, SYNONYMS)
     for query in ("calcium", "bone", "cord compression", "zoledr", "hypocalcemai", "ca"):
         assert other.search(query) == INDEX.search(query)
 

@@ -178,3 +178,114 @@ def test_themes_build_with_scaled_text() -> None:
 
     assert light_theme(2.0).text_theme.body_medium.size == 28
     assert dark_theme(1.0).text_theme.title_large.size == 22
+
+
+def test_typed_spine_level_selects_its_location_at_once(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["sins"], "conventional")
+    cs.set_value("level", "L5")
+    assert cs.result is None  # other answers still missing
+    assert cs.derived == {"location": "junctional"}  # but L5 shows as junctional already
+    cs.set_value("level", "T7")
+    assert cs.derived == {"location": "semirigid"}
+    cs.set_value("level", "T13")
+    assert cs.derived == {} and "T1–T12" in str(cs.error_for("level"))
+    cs.set_value("location", "rigid")
+    assert "level" not in cs.values and cs.derived == {}
+
+
+def test_every_field_error_is_shown_at_once(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "conventional")
+    cs.set_value("age_years", "250")
+    cs.set_value("weight_kg", "2000")
+    cs.set_value("sex", "female")
+    cs.set_value("creatinine", "1.0")
+    assert set(cs.field_errors) == {"age_years", "weight_kg"}
+    assert "between 18 and 120" in cs.field_errors["age_years"]
+    assert "between 20 and 350" in cs.field_errors["weight_kg"]
+
+
+def test_yes_no_starts_unanswered(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["calcium_dosing"], "conventional")
+    cs.set_value("weight_kg", "70")
+    cs.set_value("corrected_calcium", "8.0")
+    assert "Symptoms of hypocalcaemia" in cs.missing and cs.result is None
+    cs.set_value("symptomatic", "no")
+    assert cs.result is not None and cs.result.route == "oral"
+
+
+def test_ambiguous_thousands_comma_is_not_read_as_a_decimal(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "si")
+    cs.set_value("creatinine", "1,250")
+    assert cs.error_for("creatinine") is not None
+    assert parse_number("1,25") == 1.25 and parse_number("1,250") == "1,250"
+
+
+def test_corrected_calcium_hands_its_value_to_calcium_dosing(app_state: AppState) -> None:
+    cc = app_state.calculator("corrected_calcium")
+    for name, value in (("calcium", "1.7"), ("calcium_unit", "mmol/L"), ("albumin", "30"),
+                        ("albumin_unit", "g/L"), ("lower_limit", "2.2")):
+        cc.set_value(name, value)
+    assert cc.result is not None and cc.result.category.startswith("hypocalcemia")
+    offered = [h for h in cc.calc.handoffs if h.applies(cc.result.category)]
+    assert [h.to for h in offered] == ["calc:calcium_dosing", "card:hypocalcemia"]
+    route = app_state.hand_off(cc, offered[0])
+    assert route == "/calc/calcium_dosing"
+    dosing = app_state.calculator("calcium_dosing")
+    # 1.7 + 0.02 × (40 − 30) = 1.9 mmol/L, carried with its unit and the lab's lower limit.
+    assert dosing.values["corrected_calcium"] == "1.9"
+    assert dosing.values["calcium_unit"] == "mmol/L" and dosing.values["lower_limit"] == "2.2"
+    assert "upper_limit" not in dosing.values
+    dosing.set_value("weight_kg", "70")
+    dosing.set_value("symptomatic", "yes")
+    assert dosing.result is not None and dosing.result.route == "iv"
+    high = app_state.calculator("corrected_calcium")
+    high.set_value("calcium", "3.1")
+    assert high.result is not None
+    assert [h.to for h in high.calc.handoffs if h.applies(high.result.category)] == [
+        "card:hypercalcemia"]
+
+
+def test_kb_refuses_a_handoff_into_a_missing_field(kb: KnowledgeBase) -> None:
+    import json
+
+    from mobile_app.knowledge.loader import (
+        KBValidationError,
+        build_manifest,
+        load_files,
+        read_bundled_files,
+    )
+
+    files = read_bundled_files()
+    doc = json.loads(files["calculators/crcl_zoledronic.json"])
+    doc["handoffs"] = [
+        {"to": "calc:calcium_dosing", "label": "x", "carry": {"nope": "crcl_ml_min"}},
+        {"to": "card:nonexistent", "label": "y"}]
+    files["calculators/crcl_zoledronic.json"] = json.dumps(doc).encode()
+    files["manifest.json"] = build_manifest(files, 1, kb.issued).model_dump_json().encode()
+    with pytest.raises(KBValidationError) as info:
+        load_files(files)
+    text = " ".join(info.value.problems)
+    assert "no input 'nope'" in text and "unknown card 'nonexistent'" in text
+
+
+def test_new_patient_clears_and_old_answers_are_flagged_then_dropped(app_state: AppState
+                                                                     ) -> None:
+    from mobile_app.ui.state import CLEAR_AFTER_S, STALE_AFTER_S
+
+    cs = app_state.calculator("bed_eqd2", now=1000.0)
+    assert not cs.has_answers() and cs.age_s(1000.0) is None
+    cs.set_value("total_dose_gy", "8", now=1000.0)
+    assert cs.age_s(1000.0 + STALE_AFTER_S + 1) == STALE_AFTER_S + 1
+    assert app_state.calculator("bed_eqd2", now=1000.0 + CLEAR_AFTER_S - 1) is cs
+    fresh = app_state.calculator("bed_eqd2", now=1000.0 + CLEAR_AFTER_S + 1)
+    assert fresh is not cs and not fresh.has_answers()
+    fresh.set_value("fractions", "1")
+    fresh.clear()
+    assert not fresh.has_answers() and fresh.result is None
+
+
+def test_si_preference_survives_new_patient(kb: KnowledgeBase) -> None:
+    cs = CalculatorState.create(kb.calculators["crcl_zoledronic"], "si")
+    cs.set_value("creatinine_unit", "mg/dL")
+    cs.clear()
+    assert cs.values == {"creatinine_unit": "umol/L"}

@@ -9,6 +9,7 @@ fixed unit ("kg") or ``unit_field`` for the field holding a switchable unit
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -236,6 +237,12 @@ def input_error_from(model: type[BaseModel], err: ErrorDetails) -> InputError:
         if kind == "value_error":
             msg = str(err.get("msg", "")).removeprefix("Value error, ")
             return InputError(name, value, f"{title}: {msg} (got {_shown(value)}).")
+        if isinstance(value, str) and re.fullmatch(r"-?\d{1,3},\d{3}", value.strip()):
+            whole, frac = value.strip().split(",")
+            return InputError(
+                name, value, f"{title} {value.strip()!r} is ambiguous: write {whole}{frac} "
+                f"(no thousands separator) or {whole}.{frac} (decimal point){rng and ';'}"
+                f"{rng}.")
         return InputError(name, value, f"{title} must be a number{rng} (got {_shown(value)}).")
     if kind.startswith("bool"):
         return InputError(name, value, f"{title} must be true or false (got {_shown(value)}).")

@@ -58,8 +58,9 @@ class SinsInput(CalculatorInput):
     level: str | None = Field(
         None,
         title="Spine level",
-        description="One vertebra, e.g. C7, T12, L5, S1; sets the location",
+        description="One vertebra, e.g. C7, T12, L5, S1",
         examples=["T12"],
+        json_schema_extra={"sets": "location"},
     )
     pain: str = Field(
         title="Pain", json_schema_extra={"enum": ["mechanical", "occasional", "none"]}

@@ -8,6 +8,7 @@ knows no calculator by name, and "Copy result" renders the same data as text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ import flet as ft
 
 from mobile_app.domain.models import Figure, PlanSection, Table
 from mobile_app.domain.units import display_unit
+from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.text import input_text, result_text, step_text, summary_figures
 from mobile_app.ui.components import (
     TOUCH_STYLE,
@@ -26,7 +28,7 @@ from mobile_app.ui.components import (
     version_footer,
 )
 from mobile_app.ui.forms import Field
-from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.state import STALE_AFTER_S, AppState, CalculatorState, item_key
 from mobile_app.ui.theme import severity_color
 
 __all__ = ["CalculatorView", "figure_row", "plan_view", "table_view"]
@@ -93,6 +95,7 @@ def table_view(table: Table, dark: bool, grid: bool) -> ft.Control:
                 else ft.Colors.SURFACE_CONTAINER_HIGHEST, key=f"calc-table-{table.key}-{i}"))
     notes = [note_row(n, dark, ft.Icons.INFO_OUTLINE) for n in table.notes]
     return ft.Column([*head, *body, *notes], spacing=6, tight=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                      key=f"calc-table-{table.key}")
 
 
@@ -111,9 +114,7 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
     value = cs.values.get(f.name)
     key = f"calc-{cs.calc.id}-{f.name}"
     if f.kind == "choice":
-        selected = value
-        if f.name == "location" and cs.result is not None and "level" in cs.values:
-            selected = cs.result.inputs.get("location")
+        selected = cs.derived.get(f.name, value)
 
         async def on_choice(e: ft.Event[ft.RadioGroup], name: str = f.name) -> None:
             cs.set_value(name, e.control.value)
@@ -131,8 +132,10 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         parts: list[ft.Control] = [heading(f.label, "title_small")]
         if f.help:
             parts.append(ft.Text(f.help, theme_style=ft.TextThemeStyle.BODY_SMALL))
-        parts.append(ft.RadioGroup(content=ft.Column(radios, spacing=0, tight=True),
-                                   value=selected, on_change=on_choice, key=key))
+        # The criterion names the group for screen readers ("Pain", then its options).
+        parts.append(ft.Semantics(label=f.label, container=True, content=ft.RadioGroup(
+            content=ft.Column(radios, spacing=0, tight=True), value=selected,
+            on_change=on_choice, key=key)))
         if err:
             parts.append(ft.Text(err, color=severity_color("danger", dark)))
         return ft.Column(parts, spacing=2, tight=True)
@@ -143,10 +146,10 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
         parts = [heading(f.label, "title_small")]
         if f.help:
             parts.append(ft.Text(f.help, theme_style=ft.TextThemeStyle.BODY_SMALL))
-        parts.append(ft.RadioGroup(
+        parts.append(ft.Semantics(label=f.label, container=True, content=ft.RadioGroup(
             content=ft.Row([ft.Radio(value=c.value, label=c.label, key=f"{key}-{c.value}")
                             for c in f.choices], wrap=True),
-            value=value if value in ("yes", "no") else None, on_change=on_yes_no, key=key))
+            value=value if value in ("yes", "no") else None, on_change=on_yes_no, key=key)))
         if err:
             parts.append(ft.Text(err, color=severity_color("danger", dark)))
         return ft.Column(parts, spacing=2, tight=True)
@@ -183,8 +186,32 @@ def _field_control(cs: CalculatorState, f: Field, dark: bool, stacked: bool = Fa
     return ft.Row([text, toggle], vertical_alignment=ft.CrossAxisAlignment.START)
 
 
+def _handoff_buttons(state: AppState, cs: CalculatorState,
+                     go: Callable[[str], Callable[[Any], Any]] | None) -> ft.Control | None:
+    """The next screens this result offers (a card, or a calculator with values carried)."""
+    r = cs.result
+    if r is None or go is None:
+        return None
+    buttons: list[ft.Control] = []
+    for h in cs.calc.handoffs:
+        if not h.applies(r.category):
+            continue
+
+        async def open_it(e: Any, h: Handoff = h) -> None:
+            route = state.hand_off(cs, h)
+            await go(route)(e)
+
+        icon = ft.Icons.CALCULATE if h.to.startswith("calc:") else ft.Icons.DESCRIPTION_OUTLINED
+        buttons.append(ft.FilledTonalButton(h.label, icon=icon, on_click=open_it,
+                                            key=f"handoff-{h.to.replace(':', '-')}"))
+    if not buttons:
+        return None
+    return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8, key="calc-handoffs")
+
+
 def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
-                  copy: Callable[[Any], Awaitable[None]]) -> ft.Control:
+                  copy: Callable[[Any], Awaitable[None]],
+                  go: Callable[[str], Callable[[Any], Any]] | None = None) -> ft.Control:
     r = cs.result
     if r is None:
         if cs.error is not None:
@@ -216,6 +243,9 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
     rows: list[ft.Control] = [header]
     rows.extend(figure_row(f, dark, stacked) for f in r.figures)
     rows.append(ft.Text(r.interpretation, key="calc-interpretation"))
+    handoffs = _handoff_buttons(state, cs, go)
+    if handoffs is not None:
+        rows.append(handoffs)
     badge = evidence_badge(r.evidence, dark)
     if badge is not None:
         rows.append(badge)
@@ -244,7 +274,8 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
 @ft.component
 def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
                    back: Callable[[Any], Any] | None,
-                   copy_text: Callable[[str], Awaitable[None]]) -> ft.Control:
+                   copy_text: Callable[[str], Awaitable[None]],
+                   go: Callable[[str], Callable[[Any], Any]] | None = None) -> ft.Control:
     """A calculator with its live result."""
     calc = cs.calc
     key = item_key("calc", calc.id)
@@ -266,6 +297,10 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
         form.append(ft.ExpansionTile(title=ft.Text("Lab reference range (optional)"),
                                      controls=[ft.Column(advanced, tight=True)]))
     summary: list[ft.Control] = [ft.Text(calc.summary)]
+    stale = _stale_note(cs, dark)
+    if stale is not None:
+        summary.insert(0, stale)
+    new_patient = _new_patient_button(cs)
     badge = evidence_badge(calc.evidence, dark) if calc.evidence == "unverified" else None
     if badge is not None:
         summary.append(badge)
@@ -274,12 +309,43 @@ def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
     pinned = scale < 1.5
     body: list[ft.Control] = [] if pinned else [_sticky_summary(cs, dark)]
     body += [*summary, ft.Column(form, spacing=14, tight=True),
-             _result_panel(state, cs, dark, copy)]
+             _result_panel(state, cs, dark, copy, go)]
     return ft.Column(
-        [detail_header(state, key, calc.title, back),
+        [detail_header(state, key, calc.title, back,
+                       [new_patient] if new_patient is not None else []),
          *([_sticky_summary(cs, dark)] if pinned else []),
          ft.Column(body, spacing=12, scroll=ft.ScrollMode.AUTO, expand=True)],
         spacing=8, expand=True, horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
+
+
+def _age_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h"
+
+
+def _stale_note(cs: CalculatorState, dark: bool) -> ft.Control | None:
+    """Answers left from a while ago are flagged: is this still the same patient?"""
+    age = cs.age_s(time.time())
+    if age is None or age <= STALE_AFTER_S:
+        return None
+    return ft.Text(f"Answers entered {_age_text(age)} ago: still the same patient? "
+                   "Tap New patient to clear them.", color=severity_color("warning", dark),
+                   weight=ft.FontWeight.BOLD, key="calc-stale")
+
+
+def _new_patient_button(cs: CalculatorState) -> ft.Control | None:
+    """Clears every answer (shown once something was entered), first in the header."""
+    if not cs.has_answers():
+        return None
+
+    async def clear(_: Any) -> None:
+        cs.clear()
+
+    return ft.Semantics(label="New patient", button=True, content=ft.IconButton(
+        ft.Icons.PERSON_ADD_ALT, on_click=clear, key="calc-new-patient",
+        tooltip="New patient: clear the answers"))
 
 
 def _sticky_summary(cs: CalculatorState, dark: bool) -> ft.Control:
