@@ -109,7 +109,7 @@ def bench(label: str, files: dict[str, bytes], n_queries: int, repeat: int) -> d
     kb: KnowledgeBase = load_files(files)
     index_ms = timed(lambda: load_files(files).index, max(1, repeat // 3))
     kb.index  # noqa: B018  (build once before timing searches)
-    gc.freeze()  # as the app does after loading its content (mobile_app.app.knowledge_base)
+    gc.freeze()  # as the server does after loading its content (mobile_app.app.run)
     queries = [QUERIES[i % len(QUERIES)] for i in range(n_queries)]
     search_ms: list[float] = []
     for q in queries:

@@ -7,6 +7,7 @@ Tablet/desktop: navigation rail, list and detail side by side.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gc
 import logging
@@ -21,13 +22,12 @@ from typing import Any
 import flet as ft
 
 from mobile_app.config import Config, ConfigError
-from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
-from mobile_app.sync.content import ContentStore, bundled_content
+from mobile_app.sync.content import ContentStore
 from mobile_app.sync.service import ContentService
 from mobile_app.ui.state import AppState, item_key
-from mobile_app.ui.theme import dark_theme, light_theme
+from mobile_app.ui.theme import FONTS, dark_theme, light_theme
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
 from mobile_app.ui.views.changes import ChangesView
@@ -39,6 +39,9 @@ __all__ = ["App", "data_dir", "main", "parse_route", "run"]
 log = logging.getLogger(__name__)
 
 CLIENT_ID_KEY = "bonemets.client_id"
+_INDEX_DELAY_S = 1.0
+"""After the first render, the search index is built this much later (the browser build has
+one thread: the first frame goes out first)."""
 CHANGES = "changes"
 """Detail key of the "What changed" screen (``/changes``)."""
 SECTIONS = (
@@ -49,18 +52,6 @@ SECTIONS = (
 
 
 @cache
-def knowledge_base() -> KnowledgeBase:
-    """The bundled knowledge base, loaded, validated and indexed once per process.
-
-    The content lives as long as the process, so it is moved out of the garbage collector's
-    view (gc.freeze): later collections no longer rescan it on every user action.
-    """
-    kb = bundled_content().kb
-    kb.index  # noqa: B018  (build the search index before the first keystroke)
-    gc.freeze()
-    return kb
-
-
 def config() -> Config:
     """The deployment settings (:class:`~mobile_app.config.Config`); an unusable timeout or
     deadline is logged and the defaults are used, so the app always starts.
@@ -82,7 +73,6 @@ def server_content() -> ContentService:
     from mobile_app.sync.http import HttpxFetcher
     from mobile_app.sync.root import TrustedRoot
 
-    knowledge_base()
     cfg = config()
     try:
         anchor = TrustedRoot.from_file(cfg.trusted_keys) if cfg.trusted_keys else None
@@ -103,7 +93,6 @@ def browser_content() -> ContentService:
     directory (mounted by the store), saved to IndexedDB after each install. If updates cannot
     work in this browser, the bundled content is shown and Settings says so.
     """
-    knowledge_base()
     try:
         return _browser_service()
     except Exception:
@@ -297,6 +286,9 @@ async def main(page: ft.Page) -> None:
     """Flet entry point."""
     page.title = "BoneMets Pocket"
     page.padding = 0
+    # The PWA build moves them into Flutter's assets/ (and its font manifest).
+    page.fonts = ({k: f"assets/{v}" for k, v in FONTS.items()} if sys.platform == "emscripten"
+                  else FONTS)
     store = await _open_store(page)
     service = browser_content() if sys.platform == "emscripten" else server_content()
     state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),
@@ -314,8 +306,15 @@ async def main(page: ft.Page) -> None:
     page.theme = light_theme(state.settings.text_scale)
     page.dark_theme = dark_theme(state.settings.text_scale)
     page.render(App, state, copy_text, service)
+    page.run_task(_after_first_frame, service)
     if service.due():
         page.run_task(service.check)
+
+
+async def _after_first_frame(service: ContentService) -> None:
+    """Build the search index once the first screen is out (a no-op when ``run`` built it)."""
+    await asyncio.sleep(_INDEX_DELAY_S)
+    service.kb.index  # noqa: B018
 
 
 def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> None:
@@ -340,6 +339,10 @@ def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> 
 def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     """Serve the app in Flet's web mode with every asset local (no CDN)."""
     os.environ.setdefault("FLET_WEB_NO_CDN", "true")
-    server_content()  # load and verify the content before accepting connections
+    kb = server_content().kb  # load and verify the content before accepting connections
+    kb.index  # noqa: B018  (build the search index before the first keystroke)
+    # The content lives as long as the server: keep it out of later garbage collections,
+    # which would otherwise rescan it on every user action.
+    gc.freeze()
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

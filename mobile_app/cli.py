@@ -183,6 +183,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build_pwa(args: argparse.Namespace) -> int:
+    from mobile_app.tools.pwa import DEFAULT_OUT, BuildError, build_pwa
+
+    try:
+        report = build_pwa(args.out or DEFAULT_OUT, base_url=args.base_url,
+                           update_url=args.update_url, trusted_keys_file=args.trusted_keys)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.format())
+    return 0
+
+
+def _cmd_serve_pwa(args: argparse.Namespace) -> int:
+    from mobile_app.tools.pwa import DEFAULT_OUT
+    from mobile_app.tools.pwa.serve import serve
+
+    site = Path(args.dir) if args.dir else DEFAULT_OUT
+    if not (site / "index.html").is_file():
+        raise UsageError(f"{site} is not a built PWA (run: mobile-app build-pwa)")
+    serve(site, host=args.host, port=args.port, base_url=args.base_url)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mobile-app", description="BoneMets Pocket")
     p.add_argument("--version", action="version", version=f"mobile-app {__version__}")
@@ -231,11 +255,33 @@ def _parser() -> argparse.ArgumentParser:
     man.add_argument("--issued", help="YYYY-MM-DD (default today)")
     man.set_defaults(func=_cmd_kb_manifest)
 
+    pwa = sub.add_parser(
+        "build-pwa", help="build the installable offline PWA (a static site) into build/pwa")
+    pwa.add_argument("--out", type=Path, default=None,
+                     help="output directory (default: build/pwa)")
+    pwa.add_argument("--base-url", default="/",
+                     help="URL path the site will be served from (default: /)")
+    pwa.add_argument("--update-url", metavar="URL", default=None,
+                     help="publisher URL the app syncs signed content updates from "
+                          "(manifest.json and docs/ below it; the host must send CORS "
+                          "headers); default: no updates")
+    pwa.add_argument("--trusted-keys", metavar="FILE", type=Path, default=None,
+                     help="trusted_keys.json replacing the shipped publisher keys in this "
+                          "build (a deployment with its own publisher)")
+    pwa.set_defaults(func=_cmd_build_pwa)
+
+    srv = sub.add_parser(
+        "serve-pwa", help="serve a built PWA: precompressed files, deep links (127.0.0.1)")
+    srv.add_argument("dir", nargs="?", help="the built site (default: build/pwa)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8080)
+    srv.add_argument("--base-url", default="/",
+                     help="URL path the site was built for (build-pwa --base-url)")
+    srv.set_defaults(func=_cmd_serve_pwa)
+
     from mobile_app.sync.cli import register as register_sync
-    from mobile_app.tools import pwa
 
     register_sync(sub, kbsub)
-    pwa.register(sub)
     return p
 
 

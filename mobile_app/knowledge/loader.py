@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -474,9 +474,16 @@ def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
             yield rel, child.read_bytes()
 
 
+@cache
+def _bundled_files() -> tuple[tuple[str, bytes], ...]:
+    return tuple(_walk(resources.files("mobile_app.knowledge") / "data", ""))
+
+
 def read_bundled_files() -> dict[str, bytes]:
-    """The documents shipped inside the package."""
-    return dict(_walk(resources.files("mobile_app.knowledge") / "data", ""))
+    """The documents shipped inside the package (read once per process; a new dict each call,
+    so callers may change it).
+    """
+    return dict(_bundled_files())
 
 
 def read_directory(path: str | Path) -> dict[str, bytes]:
@@ -489,8 +496,13 @@ def read_directory(path: str | Path) -> dict[str, bytes]:
     }
 
 
+@cache
 def load_bundled() -> KnowledgeBase:
-    """Load and validate the knowledge base shipped with the app."""
+    """The knowledge base shipped with the app: loaded and validated once per process.
+
+    The one entry point to the bundled content: the app, sync (``bundled_content``), the CLI
+    and the tests all call this, so it is never loaded twice.
+    """
     return load_files(read_bundled_files())
 
 

@@ -26,7 +26,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +34,7 @@ from tinydb import TinyDB
 from mobile_app.knowledge.loader import (
     MANIFEST,
     KnowledgeBase,
-    load_files,
+    load_bundled,
     read_bundled_files,
 )
 from mobile_app.store.atomic import write_atomic
@@ -149,18 +148,11 @@ class LoadedContent:
         return self.envelope is not None and self.manifest is not None
 
 
-@lru_cache(maxsize=1)
-def _bundled() -> tuple[KnowledgeBase, tuple[tuple[str, bytes], ...]]:
-    files = read_bundled_files()
-    kb = load_files(files)
-    docs = tuple(sorted((k, v) for k, v in files.items() if k != MANIFEST))
-    return kb, docs
-
-
 def bundled_content(problems: list[str] | None = None, note: str = "",
                     root: TrustedRoot | None = None) -> LoadedContent:
     """The knowledge base shipped inside the app, as :class:`LoadedContent`."""
-    kb, docs = _bundled()
+    kb = load_bundled()
+    docs = sorted((k, v) for k, v in read_bundled_files().items() if k != MANIFEST)
     verification = "bundled with the app (validated on load)"
     if note:
         verification += f"; {note}"
@@ -177,7 +169,7 @@ def bundled_content(problems: list[str] | None = None, note: str = "",
 
 def bundled_version() -> int:
     """The content version shipped with the app."""
-    return _bundled()[0].version
+    return load_bundled().version
 
 
 class _SlotError(Exception):

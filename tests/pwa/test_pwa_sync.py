@@ -28,9 +28,9 @@ from mobile_app.tools.pwa import (
     ROOT,
     BuildError,
     BuildReport,
-    _write_service_worker,
     refresh_service_worker,
     update_base_url,
+    write_service_worker,
 )
 from tests.pwa.conftest import (
     Offsite,
@@ -219,7 +219,7 @@ def test_service_worker_leaves_update_requests_to_the_network(tmp_path: Path) ->
     variants = {"chromium": ["canvaskit/chromium/canvaskit.js",
                              "canvaskit/chromium/canvaskit.wasm"],
                 "full": ["canvaskit/canvaskit.js", "canvaskit/canvaskit.wasm"]}
-    _write_service_worker(site, common, variants, updates)
+    write_service_worker(site, common, variants, updates)
     cases = [
         (scope + "main.dart.js", "no-cors", "default"),  # app shell
         (scope + "manifest.json", "cors", "default"),  # the site's own web app manifest
@@ -241,7 +241,7 @@ def test_service_worker_leaves_update_requests_to_the_network(tmp_path: Path) ->
 
     # An update URL that would swallow the whole site is not bypassed (the app shell stays
     # offline); the app's own no-store fetches still go to the network.
-    _write_service_worker(site, common, variants, scope)
+    write_service_worker(site, common, variants, scope)
     assert _answered_by_sw(site / "sw.js", scope, cases[:3] + cases[5:6]) == [
         True, True, True, False]
 

@@ -163,8 +163,8 @@ def test_newer_bundled_content_wins_over_an_older_installed_pack(
     files[MANIFEST] = build_manifest(files, version=5, issued=date(2026, 12, 1)).model_dump_json(
     ).encode()
     newer = load_files(files)
-    monkeypatch.setattr(content_mod, "_bundled", lambda: (newer, tuple(sorted(
-        (k, v) for k, v in files.items() if k != MANIFEST))))
+    monkeypatch.setattr(content_mod, "load_bundled", lambda: newer)
+    monkeypatch.setattr(content_mod, "read_bundled_files", lambda: dict(files))
     loaded = at_v2.content.load()
     assert (loaded.source, loaded.version) == ("bundled", 5)
     assert "newer than the installed version 2" in loaded.verification
