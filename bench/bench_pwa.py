@@ -1,29 +1,35 @@
-"""Benchmark: the offline PWA's first-load transfer and its time to the first card.
+"""Benchmark: the offline PWA against a hello-world Flet app built by the same pipeline.
 
-Builds the PWA (``mobile-app build-pwa``; ``--no-build`` reuses ``build/pwa``), serves it with
-``python -m http.server`` on 127.0.0.1 and loads it in Debian's Chromium (phone viewport,
-every request outside 127.0.0.1 aborted). "First card" is the first card tile of Home in the
-semantics tree, timed from navigation (Python runs in the browser, so this includes loading
-Pyodide and the app).
+Both sites are built by ``build_pwa`` (the app into ``build/pwa``, ``bench/hello_world`` into
+``build/pwa-hello``; ``--no-build`` reuses them), so they differ only in what they are. Both
+are served by the README's recipe, ``mobile-app serve-pwa`` (precompressed copies), in this
+process on 127.0.0.1, and loaded in Debian's Chromium (phone viewport, every request outside
+127.0.0.1 aborted). The app and the hello world alternate run by run (which goes first
+alternates too), so machine load hits both alike; ratios are of medians from the same run.
 
-- online, cold: a fresh browser profile each run (nothing cached), server up;
-- offline: one profile that installed the app (service worker and precache filled), then the
-  server is stopped and each run starts a new browser on that profile.
+- first load: bytes the server sent to a fresh profile until the service worker's precache
+  was complete (what a first visit downloads), and the precache's files measured on disk;
+- online, cold: a fresh browser profile each run, server up; "first screen" is the first card
+  tile of Home (the app) or "Hello, world!" (hello world) in the semantics tree, timed from
+  navigation (Python runs in the browser: loading Pyodide and the app is included);
+- offline: the profile of the last cold run (installed), server stopped, a new browser each
+  run;
+- Python before the first screen: ``bench/pyodide_start.mjs`` runs each site's own Pyodide,
+  archive and prewarm under Node.js and times the Python work up to the message that carries
+  the first screen.
 
-Transfer: the files the service worker precaches (what a first visit downloads), raw and
-gzip-compressed file by file (level 6; files that do not shrink are counted raw).
+Targets (issue 12): offline reopen ≤ 1.15× hello world, online cold ≤ 1.2×; Python before
+the first card ≤ 0.6 s; first load ≤ 15 MB compressed.
 
-Targets (issue #5): first load ≤ 20 MB compressed; offline time to first card ≤ 4 s.
-
-Usage: .venv/bin/python bench/bench_pwa.py [--runs 3] [--no-build]
+Usage: .venv/bin/python bench/bench_pwa.py [--runs 5] [--node-runs 7] [--no-build]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -39,43 +46,48 @@ from playwright.sync_api import BrowserContext, Page, Playwright, Route, sync_pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mobile_app.tools.pwa import DEFAULT_OUT, BuildReport, build_pwa  # noqa: E402
+from mobile_app.tools.pwa import (  # noqa: E402
+    DEFAULT_OUT,
+    FLET_PACKAGES,
+    AppSpec,
+    build_pwa,
+)
+from mobile_app.tools.pwa.compress import originals  # noqa: E402
+from mobile_app.tools.pwa.report import measure  # noqa: E402
+from mobile_app.tools.pwa.serve import in_thread, make_server  # noqa: E402
+from mobile_app.tools.pwa.service_worker import precache_lists, site_files  # noqa: E402
 
+HELLO = AppSpec(root=ROOT / "bench" / "hello_world", sources=("main.py",),
+                packages=FLET_PACKAGES, startup_imports=(), name="Hello", short_name="Hello",
+                description="Hello world")
+HELLO_OUT = ROOT / "build" / "pwa-hello"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 HAS_TEXT = """(t) => [...document.querySelectorAll('flt-semantics')].some(e =>
   (e.textContent || '').includes(t) || (e.getAttribute('aria-label') || '').includes(t))"""
 # Installation is all-or-nothing (cache.addAll in the install event), so a controlling
-# service worker means the precache is complete; the count is checked as well when known.
-PRECACHED = """async (n) => {
+# service worker means the precache is complete.
+PRECACHED = """async () => {
   if (!navigator.serviceWorker.controller) return false;
-  for (const k of await caches.keys())
-    if (k.startsWith('bonemets-pwa-') && (await (await caches.open(k)).keys()).length >= n)
-      return true;
-  return false;
+  return (await caches.keys()).some((k) => k.startsWith('bonemets-pwa-'));
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass
+class Site:
+    name: str
+    out: Path
+    marker: str
+    sent: int = 0
+    url: str = ""
+    cold: list[tuple[float, float]] = field(default_factory=list)
+    offline: list[tuple[float, float]] = field(default_factory=list)
+    wire: list[int] = field(default_factory=list)
+    node: list[dict[str, float]] = field(default_factory=list)
 
-
-def serve(directory: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                             str(port), "--directory", str(directory)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.json", timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("static server did not start") from None
-            time.sleep(0.05)
+    def count(self, _path: str, size: int) -> None:
+        self.sent += size
 
 
 def launch(pw: Playwright, profile: Path, offsite: list[str]) -> BrowserContext:
@@ -95,95 +107,129 @@ def launch(pw: Playwright, profile: Path, offsite: list[str]) -> BrowserContext:
     return ctx
 
 
-def first_card(page: Page, url: str) -> tuple[float, float]:
-    """(seconds to Flutter's first frame, seconds to the first card tile)."""
+def first_screen(page: Page, url: str, marker: str) -> tuple[float, float]:
+    """(seconds to Flutter's first frame, seconds to the first screen's marker text)."""
     t0 = time.monotonic()
     page.goto(url)
     page.wait_for_selector("#loading", state="detached", timeout=120_000)
     frame = time.monotonic() - t0
     page.locator("flt-semantics-placeholder").dispatch_event("click")
-    page.wait_for_function(HAS_TEXT, arg="Hypercalcaemia", polling="raf", timeout=120_000)
+    page.wait_for_function(HAS_TEXT, arg=marker, polling="raf", timeout=120_000)
     return frame, time.monotonic() - t0
 
 
-def row(name: str, values: list[float]) -> str:
-    return (f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | "
-            f"{max(values):.2f} | {len(values)} |")
+def sizes(out: Path) -> tuple[int, int, int, int]:
+    """(files, raw, gzip level 6, served) of the Chromium precache of a built site."""
+    common, variants = precache_lists(originals(site_files(out)))
+    files = measure(out, common + variants["chromium"])
+    return (len(files), sum(f.raw for f in files), sum(f.gzip for f in files),
+            sum(f.served for f in files))
+
+
+def node_run(site: Site) -> dict[str, float]:
+    proc = subprocess.run(["node", str(ROOT / "bench" / "pyodide_start.mjs"), str(site.out),
+                           site.marker], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pyodide_start.mjs failed for {site.name}: {proc.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def row(name: str, app: list[float], hello: list[float], unit: str = "s") -> str:
+    a, h = med(app), med(hello)
+    fmt = (lambda v: f"{v:.2f}") if unit == "s" else (lambda v: f"{v:.0f}")
+    return (f"| {name} | {fmt(a)} ({fmt(min(app))}–{fmt(max(app))}) | "
+            f"{fmt(h)} ({fmt(min(hello))}–{fmt(max(hello))}) | {a / h:.2f} |")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--no-build", action="store_true", help="reuse build/pwa")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--node-runs", type=int, default=7)
+    parser.add_argument("--no-build", action="store_true", help="reuse build/pwa(-hello)")
     args = parser.parse_args()
+    app = Site("app", DEFAULT_OUT, "Hypercalcaemia")
+    hello = Site("hello world", HELLO_OUT, "Hello, world!")
+    if not (args.no_build and (app.out / "sw.js").exists() and (hello.out / "sw.js").exists()):
+        build_pwa(app.out)
+        build_pwa(hello.out, app=HELLO)
     load_before = os.getloadavg()
-    report: BuildReport | None = None
-    if args.no_build and (DEFAULT_OUT / "sw.js").exists():
-        out = DEFAULT_OUT
-    else:
-        report = build_pwa(DEFAULT_OUT)
-        out = report.out
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
     offsite: list[str] = []
-    cold: list[tuple[float, float]] = []
-    offline: list[tuple[float, float]] = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-pwa-"))
-    server = serve(out, port)
+    servers = []
+    for site in (app, hello):
+        server = make_server(site.out, port=0, on_sent=site.count)
+        in_thread(server)
+        servers.append(server)
+        site.url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         with sync_playwright() as pw:
-            installed = tmp / f"cold-{args.runs - 1}"
             for run in range(args.runs):
-                profile = tmp / f"cold-{run}"
-                ctx = launch(pw, profile, offsite)
-                page = ctx.new_page()
-                cold.append(first_card(page, url))
-                if run == args.runs - 1:  # keep this profile: finish installing it
-                    n = len(report.precache["chromium"]) if report else 1
-                    deadline = time.monotonic() + 120
-                    while not page.evaluate(PRECACHED, n):
+                for site in ((app, hello) if run % 2 == 0 else (hello, app)):
+                    ctx = launch(pw, tmp / f"{site.name}-cold-{run}", offsite)
+                    page = ctx.new_page()
+                    site.sent = 0
+                    site.cold.append(first_screen(page, site.url, site.marker))
+                    deadline = time.monotonic() + 180
+                    while not page.evaluate(PRECACHED):
                         if time.monotonic() > deadline:
                             raise RuntimeError("the service worker did not finish installing")
                         page.wait_for_timeout(250)
-                ctx.close()
-            server.terminate()
-            server.wait(10)
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                raise RuntimeError("the static server is still up")
-            except urllib.error.URLError:
-                pass
-            for _ in range(args.runs):
-                ctx = launch(pw, installed, offsite)
-                offline.append(first_card(ctx.new_page(), url))
-                ctx.close()
+                    site.wire.append(site.sent)
+                    ctx.close()
+            for server in servers:
+                server.shutdown()
+                server.server_close()
+            for site in (app, hello):
+                try:
+                    urllib.request.urlopen(site.url, timeout=2)
+                    raise RuntimeError("a static server is still up")
+                except urllib.error.URLError:
+                    pass
+            for run in range(args.runs):
+                for site in ((app, hello) if run % 2 == 0 else (hello, app)):
+                    ctx = launch(pw, tmp / f"{site.name}-cold-{args.runs - 1}", offsite)
+                    site.offline.append(first_screen(ctx.new_page(), site.url, site.marker))
+                    ctx.close()
     finally:
-        if server.poll() is None:
-            server.terminate()
         shutil.rmtree(tmp, ignore_errors=True)
+    for run in range(args.node_runs):
+        for site in ((app, hello) if run % 2 == 0 else (hello, app)):
+            site.node.append(node_run(site))
     load_after = os.getloadavg()
 
-    print(f"PWA at {out}; Chromium, phone viewport 390×844; {args.runs} runs each; "
-          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after "
-          f"({os.cpu_count()} CPUs)\n")
-    if report is not None:
-        n, raw, gz = report.first_load("chromium")
-        n2, raw2, gz2 = report.first_load("full")
-        print("| first-load transfer (service-worker precache) | files | uncompressed | gzip |")
-        print("|---|---:|---:|---:|")
-        print(f"| Chromium (CanvasKit chromium) | {n} | {raw / 1e6:.1f} MB | "
-              f"{gz / 1e6:.1f} MB |")
-        print(f"| other browsers (CanvasKit full) | {n2} | {raw2 / 1e6:.1f} MB | "
-              f"{gz2 / 1e6:.1f} MB |")
-        print(f"| whole build | {len(report.files)} | {report.total_bytes / 1e6:.1f} MB | "
-              f"{sum(f.gzip for f in report.files) / 1e6:.1f} MB |")
-        print()
-    print("| time (s) | median | min | max | runs |")
-    print("|---|---:|---:|---:|---:|")
-    print(row("online, cold profile: first frame", [c[0] for c in cold]))
-    print(row("online, cold profile: **first card**", [c[1] for c in cold]))
-    print(row("offline (server down, SW cache): first frame", [o[0] for o in offline]))
-    print(row("offline (server down, SW cache): **first card**", [o[1] for o in offline]))
+    print(f"Chromium, phone viewport 390×844; {args.runs} browser runs and {args.node_runs} "
+          f"Node.js runs per site, interleaved; load average {load_before[0]:.1f} before, "
+          f"{load_after[0]:.1f} after ({os.cpu_count()} CPUs)\n")
+    print("| first load (Chromium) | app | hello world | ratio |")
+    print("|---|---:|---:|---:|")
+    sa, sh = sizes(app.out), sizes(hello.out)
+    print(f"| precached files | {sa[0]} | {sh[0]} | |")
+    for label, i in (("uncompressed", 1), ("gzip -6 (a server compressing on the fly)", 2),
+                     ("precompressed brotli/gzip (serve-pwa)", 3)):
+        print(f"| {label} | {sa[i] / 1e6:.1f} MB | {sh[i] / 1e6:.1f} MB | {sa[i] / sh[i]:.2f} |")
+    wa, wh = med([float(w) for w in app.wire]), med([float(w) for w in hello.wire])
+    print(f"| **sent by serve-pwa to a fresh profile** (median) | {wa / 1e6:.1f} MB | "
+          f"{wh / 1e6:.1f} MB | {wa / wh:.2f} |\n")
+    print("| median (min–max) | app | hello world | ratio |")
+    print("|---|---:|---:|---:|")
+    print(row("online, cold: first frame (s)", [c[0] for c in app.cold],
+              [c[0] for c in hello.cold]))
+    print(row("online, cold: **first screen** (s)", [c[1] for c in app.cold],
+              [c[1] for c in hello.cold]))
+    print(row("offline reopen: first frame (s)", [c[0] for c in app.offline],
+              [c[0] for c in hello.offline]))
+    print(row("offline reopen: **first screen** (s)", [c[1] for c in app.offline],
+              [c[1] for c in hello.offline]))
+    for key, label in (("load", "Node: loading Pyodide (ms)"),
+                       ("prewarm", "Node: prewarm (imports, start-up calls) (ms)"),
+                       ("main", "Node: main() to the first screen's message (ms)"),
+                       ("python", "Node: **all Python work before the first screen** (ms)")):
+        print(row(label, [n[key] for n in app.node], [n[key] for n in hello.node], "ms"))
     print(f"\nRequests outside 127.0.0.1: {len(offsite)}"
           + (f" ({', '.join(sorted(set(offsite)))})" if offsite else ""))
     return 0

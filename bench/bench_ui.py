@@ -5,7 +5,12 @@ context loads the home page; "first card visible" is when the first card tile is
 semantics tree. Then, on the SINS calculator, each tap on a different answer is timed until
 the new score is in the semantics tree (polled on every animation frame).
 
-Targets (issue #3): first card < 2.5 s on this machine; result update < 150 ms.
+The taps alternate with taps on the button of a hello-world Flet app in server mode
+(``bench/hello_world``, its own server), timed the same way: the ratio is the app's cost per
+tap over what any Flet round trip costs on this machine at that moment.
+
+Targets (issue #3): first card < 2.5 s on this machine; result update < 150 ms. Issue 12:
+tap → result ≤ 1.15× the hello-world round trip.
 
 Usage: .venv/bin/python bench/bench_ui.py [--runs 5] [--taps 20]
 """
@@ -71,6 +76,13 @@ def main() -> int:
     first_card: list[float] = []
     http_up: list[float] = []
     taps: list[float] = []
+    hello_taps: list[float] = []
+    hello_port = free_port()
+    hello = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "hello_world" / "main.py")], cwd=ROOT,
+        env={**os.environ, "FLET_FORCE_WEB_SERVER": "true", "FLET_SERVER_PORT": str(hello_port),
+             "FLET_WEB_NO_CDN": "true"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                     args=ARGS)
@@ -103,6 +115,13 @@ def main() -> int:
                         page.get_by_role("radio", name=name).first.click()
                     page.get_by_role("radio", name="None of the above · 0 pts").last.click()
                     page.wait_for_function(HAS_TEXT, arg="8 / 18", polling="raf")
+                    hurl = f"http://127.0.0.1:{hello_port}"
+                    wait_http(hurl, hello)
+                    hpage = ctx.new_page()
+                    hpage.goto(hurl)
+                    hpage.wait_for_selector("#loading", state="detached", timeout=60_000)
+                    enable_semantics(hpage)
+                    button = hpage.get_by_role("button", name="Click me")
                     # Alternate the bone lesion answer: lytic (8) ↔ blastic (6).
                     for i in range(args.taps):
                         name, expect = (("Blastic · 0 pts", "6 / 18") if i % 2 == 0
@@ -113,11 +132,18 @@ def main() -> int:
                         radio.click()
                         page.wait_for_function(HAS_TEXT, arg=expect, polling="raf")
                         taps.append((time.monotonic() - t1) * 1000)
+                        t1 = time.monotonic()
+                        button.click()
+                        hpage.wait_for_function(HAS_TEXT, arg=f"Clicked {i + 1} times",
+                                                polling="raf")
+                        hello_taps.append((time.monotonic() - t1) * 1000)
                 ctx.close()
             finally:
                 proc.terminate()
                 proc.wait(10)
         browser.close()
+    hello.terminate()
+    hello.wait(10)
     print(f"{args.runs} cold starts (server spawn → first card tile in the semantics tree), "
           f"{len(taps)} taps, phone viewport 390×844\n")
     print("| measure | p50 | p95 | min | max |")
@@ -128,6 +154,10 @@ def main() -> int:
           f"{pct(first_card, .95):.2f} | {min(first_card):.2f} | {max(first_card):.2f} |")
     print(f"| tap → new result (ms) | {statistics.median(taps):.0f} | {pct(taps, .95):.0f} | "
           f"{min(taps):.0f} | {max(taps):.0f} |")
+    print(f"| hello world: tap → new text (ms) | {statistics.median(hello_taps):.0f} | "
+          f"{pct(hello_taps, .95):.0f} | {min(hello_taps):.0f} | {max(hello_taps):.0f} |")
+    print(f"\nTap → result, app / hello world (medians): "
+          f"{statistics.median(taps) / statistics.median(hello_taps):.2f}")
     return 0
 
 

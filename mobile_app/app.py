@@ -7,6 +7,7 @@ Tablet/desktop: navigation rail, list and detail side by side.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gc
 import logging
@@ -20,15 +21,14 @@ from typing import Any
 
 import flet as ft
 
-from mobile_app.config import trusted_keys_file, update_url
-from mobile_app.knowledge.loader import KnowledgeBase
+from mobile_app.config import Config, ConfigError
 from mobile_app.store.db import Store, new_client_id
 from mobile_app.store.inputs import CalculatorInputsRepo
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
-from mobile_app.sync.content import ContentStore, bundled_content
+from mobile_app.sync.content import ContentStore
+from mobile_app.sync.service import ContentService
 from mobile_app.ui.state import AppState, item_key
-from mobile_app.ui.theme import dark_theme, light_theme
-from mobile_app.ui.updates import ContentService
+from mobile_app.ui.theme import FONTS, dark_theme, light_theme
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
 from mobile_app.ui.views.changes import ChangesView
@@ -40,6 +40,9 @@ __all__ = ["App", "data_dir", "main", "parse_route", "run"]
 log = logging.getLogger(__name__)
 
 CLIENT_ID_KEY = "bonemets.client_id"
+_INDEX_DELAY_S = 1.0
+"""After the first render, the search index is built this much later (the browser build has
+one thread: the first frame goes out first)."""
 CHANGES = "changes"
 """Detail key of the "What changed" screen (``/changes``)."""
 SECTIONS = (
@@ -50,16 +53,17 @@ SECTIONS = (
 
 
 @cache
-def knowledge_base() -> KnowledgeBase:
-    """The bundled knowledge base, loaded, validated and indexed once per process.
-
-    The content lives as long as the process, so it is moved out of the garbage collector's
-    view (gc.freeze): later collections no longer rescan it on every user action.
+def config() -> Config:
+    """The deployment settings (:class:`~mobile_app.config.Config`); an unusable timeout or
+    deadline is logged and the defaults are used, so the app always starts.
     """
-    kb = bundled_content().kb
-    kb.index  # noqa: B018  (build the search index before the first keystroke)
-    gc.freeze()
-    return kb
+    try:
+        return Config.from_env()
+    except ConfigError:
+        log.exception("a deployment setting is unusable; using the defaults for timeouts")
+        safe = {k: v for k, v in os.environ.items()
+                if k not in ("BONEMETS_TIMEOUT", "BONEMETS_SYNC_DEADLINE")}
+        return Config.from_env(safe)
 
 
 @cache
@@ -67,21 +71,21 @@ def server_content() -> ContentService:
     """The content every browser of this server sees: the installed update (re-verified),
     else the previous one, else the bundled knowledge base; synced from ``BONEMETS_UPDATE_URL``.
     """
-    from mobile_app.sync.client import HttpxFetcher
-    from mobile_app.sync.envelope import TrustedKeys
+    from mobile_app.sync.http import HttpxFetcher
+    from mobile_app.sync.root import TrustedRoot
 
-    knowledge_base()
-    keys_file = trusted_keys_file()
+    cfg = config()
     try:
-        keys = TrustedKeys.from_file(keys_file) if keys_file else None
+        anchor = TrustedRoot.from_file(cfg.trusted_keys) if cfg.trusted_keys else None
     except (OSError, ValueError):
         # A broken key file must not take the app down: show the verified content we have,
-        # with the shipped keys, and say why updates are off.
-        log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", keys_file)
+        # with the shipped root, and say why updates are off.
+        log.exception("BONEMETS_TRUSTED_KEYS=%s is unusable; updates are off", cfg.trusted_keys)
         return ContentService(
-            ContentStore(data_dir()), None,
-            off_reason=f"Updates are off: the trusted key file {keys_file} is unusable")
-    return ContentService(ContentStore(data_dir(), keys), update_url(), HttpxFetcher)
+            ContentStore(cfg.data_dir), None,
+            off_reason=f"Updates are off: the trusted key file {cfg.trusted_keys} is unusable")
+    return ContentService(ContentStore(cfg.data_dir, anchor), cfg.update_url, HttpxFetcher,
+                          timeout_s=cfg.timeout_s, deadline_s=cfg.deadline_s)
 
 
 @cache
@@ -90,7 +94,6 @@ def browser_content() -> ContentService:
     directory (mounted by the store), saved to IndexedDB after each install. If updates cannot
     work in this browser, the bundled content is shown and Settings says so.
     """
-    knowledge_base()
     try:
         return _browser_service()
     except Exception:
@@ -104,18 +107,17 @@ def _browser_service() -> ContentService:
     from mobile_app.sync.browser_fetch import FetchFetcher
 
     syncer = IDBFSSync(_pyodide_fs())
-    return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), update_url(), FetchFetcher,
-                          after_install=syncer.request)
+    cfg = config()
+    return ContentService(ContentStore(f"{PERSIST_DIR}/bonemets"), cfg.update_url,
+                          FetchFetcher, after_install=syncer.request, timeout_s=cfg.timeout_s,
+                          deadline_s=cfg.deadline_s)
 
 
 def data_dir() -> Path:
     """Where the user store lives: ``BONEMETS_DATA_DIR``, else Flet's app storage, else
-    ``./storage``.
+    ``./storage`` (:class:`~mobile_app.config.Config`).
     """
-    for var in ("BONEMETS_DATA_DIR", "FLET_APP_STORAGE_DATA"):
-        if os.environ.get(var):
-            return Path(os.environ[var])
-    return Path("storage")
+    return config().data_dir
 
 
 def parse_route(route: str) -> tuple[str, str | None]:
@@ -147,6 +149,9 @@ def App(state: AppState, copy_text: Callable[[str], Any],
             sec, det = parse_route(e.route)
             if det is None or det == CHANGES:
                 set_list_section(sec)
+            else:  # a card or calculator: keep a list that holds it, else show its own
+                set_list_section(lambda prev: prev if prev == "/" or (
+                    prev == "/calculators" and det.startswith("calc:")) else sec)
             set_route(e.route)
 
         def on_resize(e: ft.PageResizeEvent) -> None:
@@ -213,7 +218,7 @@ def App(state: AppState, copy_text: Callable[[str], Any],
 
     def list_view(sec: str) -> ft.Control:
         if sec == "/settings":
-            return SettingsView(state, check_updates, go)
+            return SettingsView(state, check_updates, go, service)
         return HomeView(state, go, "calc" if sec == "/calculators" else None,
                         selected=None if state.is_phone else detail)
 
@@ -282,6 +287,9 @@ async def main(page: ft.Page) -> None:
     """Flet entry point."""
     page.title = "BoneMets Pocket"
     page.padding = 0
+    # The PWA build moves them into Flutter's assets/ (and its font manifest).
+    page.fonts = ({k: f"assets/{v}" for k, v in FONTS.items()} if sys.platform == "emscripten"
+                  else FONTS)
     store = await _open_store(page)
     service = browser_content() if sys.platform == "emscripten" else server_content()
     state = AppState.create(service.kb, FavouritesRepo(store), RecentsRepo(store),
@@ -299,8 +307,15 @@ async def main(page: ft.Page) -> None:
     page.theme = light_theme(state.settings.text_scale)
     page.dark_theme = dark_theme(state.settings.text_scale)
     page.render(App, state, copy_text, service)
+    page.run_task(_after_first_frame, service)
     if service.due():
         page.run_task(service.check)
+
+
+async def _after_first_frame(service: ContentService) -> None:
+    """Build the search index once the first screen is out (a no-op when ``run`` built it)."""
+    await asyncio.sleep(_INDEX_DELAY_S)
+    service.kb.index  # noqa: B018
 
 
 def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> None:
@@ -325,6 +340,10 @@ def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> 
 def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     """Serve the app in Flet's web mode with every asset local (no CDN)."""
     os.environ.setdefault("FLET_WEB_NO_CDN", "true")
-    server_content()  # load and verify the content before accepting connections
+    kb = server_content().kb  # load and verify the content before accepting connections
+    kb.index  # noqa: B018  (build the search index before the first keystroke)
+    # The content lives as long as the server: keep it out of later garbage collections,
+    # which would otherwise rescan it on every user action.
+    gc.freeze()
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

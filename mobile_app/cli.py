@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mobile_app import __version__
+from mobile_app.config import DATA_DIR_ENV, FLET_DATA_ENV
 from mobile_app.domain.errors import InputError, each_error
 from mobile_app.knowledge.loader import (
     MANIFEST,
@@ -27,15 +29,30 @@ from mobile_app.knowledge.loader import (
 )
 from mobile_app.knowledge.text import card_text, result_text
 
-__all__ = ["main"]
+__all__ = ["UsageError", "main"]
+
+_DATA_HELP = ("show the verified content installed in this app data directory (default: "
+              "$BONEMETS_DATA_DIR if set, else the content bundled with the app)")
 
 
 class UsageError(Exception):
     """Bad usage: printed as one line, exit 2."""
 
 
-def _kb() -> KnowledgeBase:
-    return load_bundled()
+def _kb(args: argparse.Namespace | None = None) -> KnowledgeBase:
+    """The bundled knowledge base, or with ``--data-dir`` (or ``BONEMETS_DATA_DIR``) the
+    verified installed content the app shows from that directory.
+    """
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is None and not (os.environ.get(DATA_DIR_ENV)
+                                 or os.environ.get(FLET_DATA_ENV)):
+        return load_bundled()
+    from mobile_app.sync.cli import load_content
+
+    loaded = load_content(data_dir)
+    for problem in loaded.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return loaded.kb
 
 
 def _print_json(obj: Any) -> None:
@@ -76,7 +93,7 @@ def _cmd_calc(args: argparse.Namespace) -> int:
 
 
 def _cmd_cards(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     if args.json:
         _print_json([
             {"id": c.id, "title": c.title, "group": c.group, "evidence": c.evidence,
@@ -91,7 +108,7 @@ def _cmd_cards(args: argparse.Namespace) -> int:
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     card = kb.cards.get(args.id)
     if card is None:
         raise UsageError(f"unknown card {args.id!r}; known: {', '.join(kb.cards)}")
@@ -103,7 +120,7 @@ def _cmd_card(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(args)
     hits = kb.search(args.query, limit=args.limit)
     if args.json:
         _print_json([{"id": h.id, "kind": h.kind, "title": h.title, "score": h.score}
@@ -166,6 +183,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_build_pwa(args: argparse.Namespace) -> int:
+    from mobile_app.tools.pwa import DEFAULT_OUT, BuildError, build_pwa
+
+    try:
+        report = build_pwa(args.out or DEFAULT_OUT, base_url=args.base_url,
+                           update_url=args.update_url, trusted_keys_file=args.trusted_keys)
+    except BuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(report.format())
+    return 0
+
+
+def _cmd_serve_pwa(args: argparse.Namespace) -> int:
+    from mobile_app.tools.pwa import DEFAULT_OUT
+    from mobile_app.tools.pwa.serve import serve
+
+    site = Path(args.dir) if args.dir else DEFAULT_OUT
+    if not (site / "index.html").is_file():
+        raise UsageError(f"{site} is not a built PWA (run: mobile-app build-pwa)")
+    serve(site, host=args.host, port=args.port, base_url=args.base_url)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mobile-app", description="BoneMets Pocket")
     p.add_argument("--version", action="version", version=f"mobile-app {__version__}")
@@ -187,17 +228,20 @@ def _parser() -> argparse.ArgumentParser:
 
     cards = sub.add_parser("cards", help="list the quick cards")
     cards.add_argument("--json", action="store_true")
+    cards.add_argument("--data-dir", help=_DATA_HELP)
     cards.set_defaults(func=_cmd_cards)
 
     card = sub.add_parser("card", help="show one card")
     card.add_argument("id")
     card.add_argument("--json", action="store_true")
+    card.add_argument("--data-dir", help=_DATA_HELP)
     card.set_defaults(func=_cmd_card)
 
     search = sub.add_parser("search", help="search cards and calculators")
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--data-dir", help=_DATA_HELP)
     search.set_defaults(func=_cmd_search)
 
     kb = sub.add_parser("kb", help="knowledge-base tools")
@@ -211,11 +255,33 @@ def _parser() -> argparse.ArgumentParser:
     man.add_argument("--issued", help="YYYY-MM-DD (default today)")
     man.set_defaults(func=_cmd_kb_manifest)
 
+    pwa = sub.add_parser(
+        "build-pwa", help="build the installable offline PWA (a static site) into build/pwa")
+    pwa.add_argument("--out", type=Path, default=None,
+                     help="output directory (default: build/pwa)")
+    pwa.add_argument("--base-url", default="/",
+                     help="URL path the site will be served from (default: /)")
+    pwa.add_argument("--update-url", metavar="URL", default=None,
+                     help="publisher URL the app syncs signed content updates from "
+                          "(manifest.json and docs/ below it; the host must send CORS "
+                          "headers); default: no updates")
+    pwa.add_argument("--trusted-keys", metavar="FILE", type=Path, default=None,
+                     help="trusted_keys.json replacing the shipped publisher keys in this "
+                          "build (a deployment with its own publisher)")
+    pwa.set_defaults(func=_cmd_build_pwa)
+
+    srv = sub.add_parser(
+        "serve-pwa", help="serve a built PWA: precompressed files, deep links (127.0.0.1)")
+    srv.add_argument("dir", nargs="?", help="the built site (default: build/pwa)")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8080)
+    srv.add_argument("--base-url", default="/",
+                     help="URL path the site was built for (build-pwa --base-url)")
+    srv.set_defaults(func=_cmd_serve_pwa)
+
     from mobile_app.sync.cli import register as register_sync
-    from mobile_app.tools import pwa
 
     register_sync(sub, kbsub)
-    pwa.register(sub)
     return p
 
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,11 @@ def main() -> None:
                         for field, value in TYPED.get(calc, []):
                             fill(page, field, value)
                         for name in TAPPED.get(calc, []):
-                            page.get_by_role("radio", name=name, exact=True).click()
+                            try:  # at 200 % some answers are far down the form
+                                page.get_by_role("radio", name=name, exact=True).click(
+                                    timeout=8_000)
+                            except PlaywrightError:
+                                print(f"{mode}-{viewport}{route}: could not tap {name!r}")
                         page.wait_for_timeout(1200)
                         name = route.strip("/").replace("/", "-") or "home"
                         page.screenshot(path=str(OUT / f"{mode}-{viewport}-{name}.png"))

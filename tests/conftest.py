@@ -7,14 +7,9 @@ import pytest
 from mobile_app.domain.models import Result
 from mobile_app.knowledge.loader import KnowledgeBase, load_bundled
 
-_KB: KnowledgeBase | None = None
-
 
 def bundled_kb() -> KnowledgeBase:
-    global _KB
-    if _KB is None:
-        _KB = load_bundled()
-    return _KB
+    return load_bundled()  # the app's own cached loader
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ import typing
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
-from functools import cached_property
+from datetime import date, datetime
+from functools import cache, cached_property
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -51,6 +51,7 @@ __all__ = [
     "build_manifest",
     "load_bundled",
     "load_directory",
+    "load_documents",
     "load_files",
     "read_bundled_files",
     "read_directory",
@@ -142,8 +143,9 @@ class KnowledgeBase:
 
     @property
     def issued(self) -> date:
-        """Release date of the content."""
-        return self.manifest.issued
+        """Release date of the content (the date of a signed manifest's issue time)."""
+        issued = self.manifest.issued
+        return issued.date() if isinstance(issued, datetime) else issued
 
     @cached_property
     def index(self) -> SearchIndex:
@@ -229,14 +231,31 @@ def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True) -> Kn
         return _load_files(files, check_manifest=check_manifest)
 
 
-def _load_files(files: Mapping[str, bytes], *, check_manifest: bool) -> KnowledgeBase:
+def load_documents(documents: Mapping[str, bytes], manifest: Manifest) -> KnowledgeBase:
+    """Validate documents whose bytes were already checked against ``manifest`` (a verified
+    signed manifest) and build the knowledge base; hashes are not computed again.
+
+    Args:
+        documents: Relative path → raw bytes (no ``manifest.json``).
+        manifest: The manifest the documents were verified against.
+
+    Raises:
+        KBValidationError: Listing every problem found.
+    """
+    with _gc_paused():
+        return _load_files(documents, check_manifest=False, manifest=manifest)
+
+
+def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
+                manifest: Manifest | None = None) -> KnowledgeBase:
     problems: list[str] = []
-    if MANIFEST not in files:
-        raise KBValidationError([f"{MANIFEST} is missing"])
-    try:
-        manifest = _MANIFEST.validate_json(files[MANIFEST])
-    except ValidationError as exc:
-        raise KBValidationError([f"{MANIFEST}: {exc}"]) from None
+    if manifest is None:
+        if MANIFEST not in files:
+            raise KBValidationError([f"{MANIFEST} is missing"])
+        try:
+            manifest = _MANIFEST.validate_json(files[MANIFEST])
+        except ValidationError as exc:
+            raise KBValidationError([f"{MANIFEST}: {exc}"]) from None
     docs_bytes = {k: v for k, v in files.items() if k != MANIFEST}
     if check_manifest:
         for name, entry in manifest.files.items():
@@ -455,9 +474,16 @@ def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, bytes]]:
             yield rel, child.read_bytes()
 
 
+@cache
+def _bundled_files() -> tuple[tuple[str, bytes], ...]:
+    return tuple(_walk(resources.files("mobile_app.knowledge") / "data", ""))
+
+
 def read_bundled_files() -> dict[str, bytes]:
-    """The documents shipped inside the package."""
-    return dict(_walk(resources.files("mobile_app.knowledge") / "data", ""))
+    """The documents shipped inside the package (read once per process; a new dict each call,
+    so callers may change it).
+    """
+    return dict(_bundled_files())
 
 
 def read_directory(path: str | Path) -> dict[str, bytes]:
@@ -470,8 +496,13 @@ def read_directory(path: str | Path) -> dict[str, bytes]:
     }
 
 
+@cache
 def load_bundled() -> KnowledgeBase:
-    """Load and validate the knowledge base shipped with the app."""
+    """The knowledge base shipped with the app: loaded and validated once per process.
+
+    The one entry point to the bundled content: the app, sync (``bundled_content``), the CLI
+    and the tests all call this, so it is never loaded twice.
+    """
     return load_files(read_bundled_files())
 
 

@@ -21,7 +21,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import ConfigDict, Field, computed_field, model_validator
 
 from mobile_app.domain.models import Evidence, Frozen, Note, worst_evidence
 from mobile_app.domain.scoring import PointScore
@@ -33,6 +33,7 @@ __all__ = [
     "Dose",
     "FormulaCalc",
     "Handoff",
+    "MAX_DOCUMENT_BYTES",
     "Manifest",
     "ManifestEntry",
     "Reference",
@@ -300,15 +301,26 @@ Document = Annotated[
 ]
 
 
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+"""Largest document a manifest may list (a card is a few kB)."""
+
+
 class ManifestEntry(Frozen):
-    """Integrity data of one document."""
+    """Integrity data of one document: what a reader must find, byte for byte."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    length: int = Field(ge=1)
+    length: int = Field(ge=1, le=MAX_DOCUMENT_BYTES)
 
 
 class Manifest(Frozen):
-    """The KB content manifest."""
+    """The KB content manifest: the one model of "which documents, at which version".
+
+    The bundled ``manifest.json`` is a :class:`Manifest`; the signed body of a content update
+    is its stricter subclass :class:`mobile_app.sync.manifest.SignedManifest` (validity window,
+    changelog), and a knowledge base built from an update carries that object as its manifest.
+    """
 
     kind: Literal["manifest"] = "manifest"
     version: int = Field(ge=1)

@@ -1,5 +1,5 @@
-"""The local user store: favourites, recents, settings, calculator answers and content-sync
-state.
+"""The local user store: favourites, recents, settings and calculator answers
+(and the crash-safe storage the content-update pointer uses too).
 
 One :class:`Store` owns one TinyDB database on a crash-safe :class:`AtomicJSONStorage` and one
 lock; the repositories are the typed way in and out. Nothing here imports Flet.
@@ -8,8 +8,6 @@ lock; the repositories are the typed way in and out. Nothing here imports Flet.
 from mobile_app.store.db import AtomicJSONStorage, CorruptStoreError, Store, new_client_id
 from mobile_app.store.inputs import CalculatorInputsRepo, SavedInputs
 from mobile_app.store.repositories import (
-    ContentState,
-    ContentStateRepo,
     FavouritesRepo,
     RecentsRepo,
     Settings,
@@ -20,8 +18,6 @@ from mobile_app.store.repositories import (
 __all__ = [
     "AtomicJSONStorage",
     "CalculatorInputsRepo",
-    "ContentState",
-    "ContentStateRepo",
     "CorruptStoreError",
     "FavouritesRepo",
     "RecentsRepo",

@@ -22,8 +22,6 @@ import json
 import logging
 import os
 import re
-import sys
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable
@@ -36,6 +34,8 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 from tinydb.table import Table
 
+from mobile_app.store.atomic import TEMP_SUFFIX, fsync_directory, temp_prefix, write_atomic
+
 __all__ = [
     "AtomicJSONStorage",
     "CorruptStoreError",
@@ -46,7 +46,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _CLIENT_ID = re.compile(r"[0-9a-f]{32}")
-_TEMP_SUFFIX = ".part"
 
 
 class CorruptStoreError(Exception):
@@ -64,46 +63,6 @@ class CorruptStoreError(Exception):
 def new_client_id() -> str:
     """Return a new random client id (``uuid4().hex``: 32 lowercase hex digits)."""
     return uuid.uuid4().hex
-
-
-def _temp_prefix(target: Path) -> str:
-    return f".{target.name}.tmp-"
-
-
-def _fsync_file(fd: int) -> None:
-    """Flush a file descriptor to stable storage (``F_FULLFSYNC`` on Darwin when available)."""
-    if sys.platform == "darwin":
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - fcntl exists on every Darwin build
-            pass
-        else:
-            full_fsync: int | None = getattr(fcntl, "F_FULLFSYNC", None)
-            if full_fsync is not None:
-                try:
-                    fcntl.fcntl(fd, full_fsync)
-                    return
-                except OSError:
-                    # Some filesystems (e.g. network mounts) refuse F_FULLFSYNC.
-                    pass
-    os.fsync(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable, where the platform allows it (POSIX only)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        # The replace has already happened; some filesystems cannot fsync a directory.
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_tinydb_shape(data: object, path: Path) -> dict[str, dict[str, Any]]:
@@ -177,7 +136,7 @@ class AtomicJSONStorage(Storage):
             raise CorruptStoreError(f"Store file {self.path} is empty (0 bytes).", self.path)
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise CorruptStoreError(
                 f"Store file {self.path} is not valid JSON ({len(raw)} bytes): {exc}", self.path
             ) from exc
@@ -192,29 +151,7 @@ class AtomicJSONStorage(Storage):
                 temporary file has been removed.
         """
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        directory = self.path.parent
-        # Closed explicitly below, before os.replace.
-        tmp = tempfile.NamedTemporaryFile(
-            mode="wb",
-            dir=directory,
-            prefix=_temp_prefix(self.path),
-            suffix=_TEMP_SUFFIX,
-            delete=False,
-        )
-        tmp_path = Path(tmp.name)
-        try:
-            try:
-                tmp.write(payload)
-                tmp.flush()
-                _fsync_file(tmp.fileno())
-            finally:
-                # Windows cannot replace onto or from an open file (tinydb PR #482).
-                tmp.close()
-            os.replace(tmp_path, self.path)
-        except BaseException:
-            tmp_path.unlink(missing_ok=True)
-            raise
-        _fsync_directory(directory)
+        write_atomic(self.path, payload)
         if self.after_write is not None:
             try:
                 self.after_write()
@@ -234,14 +171,14 @@ class AtomicJSONStorage(Storage):
             The files that were removed.
         """
         removed: list[Path] = []
-        prefix = _temp_prefix(self.path)
+        prefix = temp_prefix(self.path)
         try:
             candidates = list(self.path.parent.iterdir())
         except FileNotFoundError:
             return removed
         for candidate in candidates:
             name = candidate.name
-            if name.startswith(prefix) and name.endswith(_TEMP_SUFFIX):
+            if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
                 try:
                     candidate.unlink()
                 except FileNotFoundError:
@@ -399,5 +336,5 @@ def _move_aside(target: Path) -> Path:
         aside = target.with_name(f"{target.name}.corrupt-{stamp}-{counter}")
         counter += 1
     os.rename(target, aside)
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
     return aside

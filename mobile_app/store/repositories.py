@@ -1,12 +1,13 @@
-"""Typed repositories over the user store: favourites, recents, settings and content state.
+"""Typed repositories over the user store: favourites, recents and settings.
 
 Every method holds the store's lock for its whole read-modify-write, so Flet handlers running
 in a thread pool cannot lose each other's updates. Each change is a single TinyDB write, which
 :class:`~mobile_app.store.db.AtomicJSONStorage` makes atomic: a crash leaves the previous
 state, never half of a change.
 
-Only ids of cards and calculators (``card:<id>``, ``calc:<id>``), display settings and
-content-sync state are stored; never anything that identifies a patient.
+Only ids of cards and calculators (``card:<id>``, ``calc:<id>``) and display settings are
+stored; never anything that identifies a patient. (The content-update pointer uses the same
+helpers: :mod:`mobile_app.sync.state`.)
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ import copy
 import logging
 import re
 from collections.abc import MutableMapping
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tinydb.table import Document, Table
 
-from mobile_app.store.db import CorruptStoreError, Store
+from mobile_app.store.db import Store
 
 __all__ = [
-    "ContentState",
-    "ContentStateRepo",
     "FavouritesRepo",
     "RecentsRepo",
     "Settings",
     "SettingsRepo",
+    "read_singleton",
     "validate_item_key",
+    "write_singleton",
 ]
 
 _log = logging.getLogger(__name__)
@@ -56,14 +56,15 @@ def validate_item_key(key: object) -> str:
     return key
 
 
-def _read_singleton(table: Table) -> dict[str, Any] | None:
+def read_singleton(table: Table) -> dict[str, Any] | None:
+    """A copy of the table's single document, or ``None``."""
     document = table.get(doc_id=_SINGLETON_ID)
     if document is None:
         return None
     return copy.deepcopy(dict(document))
 
 
-def _write_singleton(table: Table, data: dict[str, Any]) -> None:
+def write_singleton(table: Table, data: dict[str, Any]) -> None:
     """Replace the table's single document in one storage write."""
     fresh = copy.deepcopy(data)
     if table.contains(doc_id=_SINGLETON_ID):
@@ -85,7 +86,7 @@ class _KeyList:
         self._table_name = table_name
 
     def load(self) -> builtins.list[str]:
-        document = _read_singleton(self._store.table(self._table_name))
+        document = read_singleton(self._store.table(self._table_name))
         if document is None:
             return []
         raw = document.get(_KEYS_FIELD)
@@ -105,7 +106,7 @@ class _KeyList:
         return keys
 
     def save(self, keys: builtins.list[str]) -> None:
-        _write_singleton(self._store.table(self._table_name), {_KEYS_FIELD: keys})
+        write_singleton(self._store.table(self._table_name), {_KEYS_FIELD: keys})
 
 
 class FavouritesRepo:
@@ -256,7 +257,7 @@ class SettingsRepo:
         and left in place until the next :meth:`save`.
         """
         with self._store.lock:
-            document = _read_singleton(self._store.table(self.TABLE))
+            document = read_singleton(self._store.table(self.TABLE))
         if document is None:
             return Settings()
         try:
@@ -274,76 +275,4 @@ class SettingsRepo:
         if not isinstance(settings, Settings):
             raise TypeError(f"Expected Settings; got {type(settings).__name__}.")
         with self._store.lock:
-            _write_singleton(self._store.table(self.TABLE), settings.model_dump(mode="json"))
-
-
-class ContentState(BaseModel):
-    """Which knowledge-base version is installed, kept by the sync client."""
-
-    model_config = ConfigDict(frozen=True)
-
-    current: int | None = Field(None, ge=0)
-    """Version of the installed pack; ``None`` while only the bundled content is used."""
-
-    previous: int | None = Field(None, ge=0)
-    """Version kept as the fallback slot, if any."""
-
-    highest_seen: int = Field(0, ge=0)
-    """Highest version ever verified; a lower one is a rollback and is refused."""
-
-    source: str = "bundled"
-    """Where the current content came from (``bundled`` or the sync origin)."""
-
-    updated_at: str | None = None
-    """When the state last changed, as an ISO 8601 timestamp."""
-
-    @field_validator("updated_at")
-    @classmethod
-    def _iso_timestamp(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                raise ValueError(
-                    f"updated_at must be an ISO 8601 timestamp; got {value!r}."
-                ) from None
-        return value
-
-
-class ContentStateRepo:
-    """Loads and saves :class:`ContentState`."""
-
-    TABLE = "content_state"
-
-    def __init__(self, store: Store) -> None:
-        """Bind the repository to ``store``."""
-        self._store = store
-
-    def get(self) -> ContentState:
-        """Return the saved state, or the initial state when none is saved.
-
-        Raises:
-            CorruptStoreError: A saved state exists but is invalid. It is not replaced by the
-                defaults, since that would reset ``highest_seen`` and re-open rollbacks.
-        """
-        with self._store.lock:
-            document = _read_singleton(self._store.table(self.TABLE))
-        if document is None:
-            return ContentState()
-        try:
-            return ContentState.model_validate(document)
-        except ValidationError as exc:
-            raise CorruptStoreError(
-                f"Saved content state is invalid: {exc}", self._store.path
-            ) from exc
-
-    def set(self, state: ContentState) -> None:
-        """Replace the saved state.
-
-        Raises:
-            TypeError: ``state`` is not a :class:`ContentState`.
-        """
-        if not isinstance(state, ContentState):
-            raise TypeError(f"Expected ContentState; got {type(state).__name__}.")
-        with self._store.lock:
-            _write_singleton(self._store.table(self.TABLE), state.model_dump(mode="json"))
+            write_singleton(self._store.table(self.TABLE), settings.model_dump(mode="json"))

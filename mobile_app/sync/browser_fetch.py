@@ -3,8 +3,11 @@
 In the browser build Python runs in a Web Worker and cannot open sockets; every download goes
 through the worker's ``fetch``:
 
-- ``cache: "no-store"`` (neither the HTTP cache nor a stale copy is ever used; the app's
-  service worker also lets such requests through untouched), ``credentials: "omit"`` (no
+- ``cache: "no-store"`` for documents and roots (neither the HTTP cache nor a stale copy is
+  ever used; the app's service worker also lets such requests through untouched) and
+  ``cache: "no-cache"`` for the manifest (always revalidated with the host, so an unchanged
+  manifest costs one 304 on the wire; the body the app verifies is the same either way),
+  ``credentials: "omit"`` (no
   cookies or HTTP authentication go to the update host), ``referrerPolicy: "no-referrer"``;
 - the body is read as a stream (``response.body.getReader()``) and the request is aborted
   (``AbortController``) as soon as more than ``max_bytes`` have arrived, so an endless or
@@ -38,8 +41,9 @@ from mobile_app.sync.errors import (
     TooLargeError,
     TruncatedError,
 )
+from mobile_app.sync.source import Fetched
 
-__all__ = ["FETCH_OPTIONS", "FetchFetcher"]
+__all__ = ["FETCH_OPTIONS", "REVALIDATE_OPTIONS", "FetchFetcher"]
 
 #: The ``RequestInit`` of every download (plus the abort ``signal``).
 FETCH_OPTIONS: dict[str, str] = {
@@ -50,6 +54,9 @@ FETCH_OPTIONS: dict[str, str] = {
     "redirect": "follow",
     "referrerPolicy": "no-referrer",
 }
+
+#: The ``RequestInit`` of the manifest request: the browser revalidates its cached copy.
+REVALIDATE_OPTIONS: dict[str, str] = {**FETCH_OPTIONS, "cache": "no-cache"}
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -167,13 +174,28 @@ class FetchFetcher:
         """Nothing to release (each request ends or is aborted by :meth:`get`)."""
 
     async def get(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
-        """Download ``url`` (see :class:`~mobile_app.sync.client.Fetcher`)."""
+        """Download ``url`` (see :class:`~mobile_app.sync.http.Fetcher`)."""
+        return await self._download(url, max_bytes, timeout, FETCH_OPTIONS)
+
+    async def get_conditional(self, url: str, *, max_bytes: int, timeout: float,
+                              etag: str | None = None,
+                              last_modified: str | None = None) -> Fetched:
+        """Download ``url`` with ``cache: "no-cache"``: the browser revalidates its own cached
+        copy with the host (one ``304`` on the wire when nothing changed) and hands the body
+        to the app either way. Scripts cannot send ``If-None-Match`` cross-origin without a
+        CORS preflight, so the browser's validators are used, never ``etag``/``last_modified``.
+        """
+        body = await self._download(url, max_bytes, timeout, REVALIDATE_OPTIONS)
+        return Fetched(body, url)
+
+    async def _download(self, url: str, max_bytes: int, timeout: float,
+                        init: dict[str, str]) -> bytes:
         fetch, new_controller, options = self._api()
         target = url if _is_absolute(url) or not self._location else urljoin(self._location, url)
         controller = new_controller()
         try:
             return await asyncio.wait_for(
-                self._get(fetch, options, controller, url, target, max_bytes), timeout
+                self._get(fetch, options, controller, url, target, max_bytes, init), timeout
             )
         except TimeoutError:
             raise DownloadTimeoutError(f"{url} did not arrive within {timeout:g} s", url) from None
@@ -193,9 +215,10 @@ class FetchFetcher:
         url: str,
         target: str,
         max_bytes: int,
+        init: dict[str, str],
     ) -> bytes:
         try:
-            response = await fetch(target, options({**FETCH_OPTIONS, "signal": controller.signal}))
+            response = await fetch(target, options({**init, "signal": controller.signal}))
         except DownloadError:
             raise
         except Exception as exc:

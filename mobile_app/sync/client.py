@@ -1,232 +1,84 @@
-"""The sync client: fetch, verify and install a signed knowledge-base update.
+"""The updater: fetch, verify and install a signed knowledge-base version from any source.
 
-Order of checks (sync-design §7; nothing is parsed before its signature or hash verified):
+One code path for the update host (:class:`~mobile_app.sync.http.HttpSource`) and for update
+files (:class:`~mobile_app.sync.pack.PackSource`):
 
-1. fix the start time ``t0``; load the installed content (re-verified);
-2. download ``manifest.json`` (at most 256 KiB) and verify the DSSE signature over its raw bytes;
-3. parse the signed body (closed pydantic model); check ``min_app_version``;
-4. ``version`` below the highest version seen → :class:`RollbackError`;
-5. ``expires`` at or before ``t0`` → :class:`FreezeError` (installed content stays in use);
+1. fix the start time ``t0`` and the overall deadline; take the content in use and its root
+   (held by the caller, not reloaded);
+2. read the manifest (at most 256 KiB). From the host this is a conditional request: a
+   ``304`` is accepted only for the exact manifest installed, and only while neither it nor the
+   trusted root has expired (otherwise the manifest is fetched in full: a 304 never hides a
+   freeze beyond the signed expiry);
+3. walk ``root/<N+1>.json`` from the trusted root (TUF §5.3): each new root signed by a
+   threshold of the old root keys and of its own, version exactly N+1; from the host each is
+   kept as soon as it verifies, from a pack only with content that verifies under it;
+4. the rollback floor (discarding what only rotated-out publisher/reviewer keys vouched for);
+5. :func:`~mobile_app.sync.verify.verify_manifest` (signatures of both roles, schema, app
+   version, rollback, expiry) before any document is fetched;
 6. same version as installed: same documents → up to date; different → conflict;
-7. download only documents whose sha256 is not already on the device, each capped at its
-   signed length and checked against its sha256;
-8. validate the complete new knowledge base, then install it atomically
-   (:meth:`ContentStore.install`).
+7. read only documents whose sha256 is not already on the device, each capped at its signed
+   length, every request bounded by what is left of the overall deadline;
+8. :func:`~mobile_app.sync.verify.verify_pack` on the complete version, then install it
+   atomically (:meth:`ContentStore.install`).
 
-The core is pure Python and ``async``: it runs under CPython with :class:`HttpxFetcher` and can
-run under Pyodide with a fetcher built on the browser's ``fetch`` (anything satisfying
-:class:`Fetcher`).
+Pure Python and ``async``: it runs under CPython and under Pyodide (one thread, no sockets: the
+browser's ``fetch`` through :class:`~mobile_app.sync.browser_fetch.FetchFetcher`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol, Self
-
-from pydantic import ValidationError
+from functools import partial
+from typing import Literal, TypeVar
 
 from mobile_app import __version__
-from mobile_app.knowledge.loader import MANIFEST, KBValidationError, load_files
-from mobile_app.sync.content import ContentStore, LoadedContent, bundled_content, sha256_hex
-from mobile_app.sync.envelope import TrustedKeys, verify_envelope
+from mobile_app.config import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
+from mobile_app.knowledge.models import ManifestEntry
+from mobile_app.sync.content import ContentStore, LoadedContent, bundled_content
 from mobile_app.sync.errors import (
-    AppTooOldError,
-    ContentInvalidError,
+    DeadlineError,
     DownloadTimeoutError,
     EqualVersionConflictError,
-    FreezeError,
-    HashMismatchError,
     HTTPStatusError,
-    LengthMismatchError,
-    ManifestFormatError,
-    NetworkError,
-    RedirectError,
-    RollbackError,
     SyncError,
-    TooLargeError,
-    TruncatedError,
 )
-from mobile_app.sync.manifest import (
-    MANIFEST_MAX_BYTES,
-    FileEntry,
-    SignedManifest,
-    app_version_tuple,
-    doc_id,
-    kb_manifest_bytes,
-)
-
-if TYPE_CHECKING:
-    import httpx
+from mobile_app.sync.http import Fetcher, HttpSource
+from mobile_app.sync.manifest import MANIFEST_MAX_BYTES, SignedManifest, doc_id
+from mobile_app.sync.root import MAX_ROOT_ROTATIONS, TrustedRoot, verify_next_root
+from mobile_app.sync.source import Fetched, Source
+from mobile_app.sync.state import Validators
+from mobile_app.sync.verify import sha256_hex, verify_manifest, verify_pack
 
 __all__ = [
+    "DEFAULT_DEADLINE_S",
+    "DEFAULT_TIMEOUT_S",
     "MANIFEST_MAX_BYTES",
     "ChangeEntry",
-    "Fetcher",
-    "HttpxFetcher",
     "SyncClient",
     "SyncResult",
     "SyncState",
     "SyncStatus",
+    "Updater",
+    "changes_of",
 ]
 
 _log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SyncState = Literal[
     "checking", "downloading", "installed", "up_to_date", "offline", "rejected", "error"
 ]
-
-
-class Fetcher(Protocol):
-    """Downloads one URL completely, or raises a :class:`DownloadError` subclass.
-
-    Implementations must stop reading and raise :class:`TooLargeError` as soon as more than
-    ``max_bytes`` arrive, raise :class:`DownloadTimeoutError` when the whole response has not
-    arrived within ``timeout`` seconds, :class:`HTTPStatusError` for a status other than 200,
-    :class:`TruncatedError` when the body ends early, :class:`RedirectError` for a redirect to
-    another origin and :class:`NetworkError` when the server cannot be reached.
-    """
-
-    async def get(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
-        """Return the body of a 200 response to ``GET url``."""
-        ...
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, url.port or default
-
-
-class HttpxFetcher:
-    """A :class:`Fetcher` on ``httpx.AsyncClient`` (server mode and the CLI).
-
-    Streams every response and counts bytes as they arrive (after content decoding, so a
-    compression bomb is capped too), enforces an overall deadline per request and follows
-    redirects only within the same origin. Use it as an async context manager, or call
-    :meth:`aclose`, to release connections.
-    """
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient | None = None,
-        *,
-        max_redirects: int = 3,
-        trust_env: bool = True,
-    ) -> None:
-        """Create the fetcher.
-
-        Args:
-            client: An ``httpx.AsyncClient`` to use (not closed by :meth:`aclose`); by default
-                one is created on first use and owned by this fetcher.
-            max_redirects: How many same-origin redirects to follow.
-            trust_env: Whether the owned client honours proxy environment variables.
-        """
-        self._client = client
-        self._owned = client is None
-        self._max_redirects = max_redirects
-        self._trust_env = trust_env
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=self._trust_env)
-        return self._client
-
-    async def aclose(self) -> None:
-        """Close the owned HTTP client (idempotent)."""
-        if self._owned and self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def get(self, url: str, *, max_bytes: int, timeout: float) -> bytes:
-        """Download ``url`` (see :class:`Fetcher`)."""
-        import httpx
-
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._get(url, max_bytes, timeout)
-        except TimeoutError:
-            raise DownloadTimeoutError(
-                f"{url} did not arrive within {timeout:g} s", url
-            ) from None
-        except httpx.TimeoutException:
-            raise DownloadTimeoutError(f"{url} timed out", url) from None
-        except httpx.RemoteProtocolError as exc:
-            raise TruncatedError(f"{url}: connection ended early ({exc})", url) from None
-        except httpx.DecodingError as exc:
-            raise TruncatedError(f"{url}: body could not be decoded ({exc})", url) from None
-        except httpx.TransportError as exc:
-            raise NetworkError(
-                f"cannot reach {url} ({type(exc).__name__}: {exc or 'no detail'})", url
-            ) from None
-
-    async def _get(self, url: str, max_bytes: int, timeout: float) -> bytes:
-        import httpx
-
-        client = self._http()
-        start = httpx.URL(url)
-        current = start
-        for _ in range(self._max_redirects + 1):
-            request = client.build_request(
-                "GET", current, timeout=httpx.Timeout(timeout)
-            )
-            response = await client.send(request, stream=True)
-            try:
-                if response.is_redirect:
-                    location = response.headers.get("location", "")
-                    target = current.join(location)
-                    if _origin(target) != _origin(start):
-                        raise RedirectError(
-                            f"{url} redirects to another origin ({target}); refused", url
-                        )
-                    current = target
-                    continue
-                if response.status_code != 200:
-                    raise HTTPStatusError(
-                        f"{current} answered HTTP {response.status_code}", url,
-                        response.status_code,
-                    )
-                announced = response.headers.get("content-length", "")
-                if announced.isdigit() and int(announced) > max_bytes and (
-                    "content-encoding" not in response.headers
-                ):
-                    raise TooLargeError(
-                        f"{url} announces {announced} bytes; at most {max_bytes} are allowed",
-                        url, max_bytes,
-                    )
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise TooLargeError(
-                            f"{url} sent more than {max_bytes} bytes; download aborted",
-                            url, max_bytes,
-                        )
-                return bytes(body)
-            finally:
-                await response.aclose()
-        raise RedirectError(f"{url}: more than {self._max_redirects} redirects", url)
+ChangeKind = Literal["added", "changed", "removed", "updated"]
 
 
 @dataclass(frozen=True)
 class SyncStatus:
-    """Progress of a sync, for a status line.
+    """Progress of an update, for a status line.
 
     Attributes:
         state: ``checking``, ``downloading``, ``installed``, ``up_to_date``, ``offline``,
@@ -245,37 +97,42 @@ class SyncStatus:
 
 @dataclass(frozen=True)
 class ChangeEntry:
-    """One document that differs between the content before and after an update.
+    """One card or calculator that differs between the content before and after an update.
 
     Attributes:
         id: Card or calculator id (the file stem; ``references``/``synonyms`` for those).
-        path: Document path in the knowledge base.
-        kind: ``added``, ``changed`` or ``removed``.
+        path: Document path in the knowledge base ("" when only the changelog is known).
+        kind: ``added``, ``changed``, ``removed``, or ``updated`` (after a restart: the
+            signed changelog names it, the kind is no longer known).
         note: The publisher's changelog text for this id in the installed version ("" when
             the version skipped over the release that changed it).
     """
 
     id: str
     path: str
-    kind: Literal["added", "changed", "removed"]
+    kind: ChangeKind
     note: str
 
 
 @dataclass(frozen=True)
 class SyncResult:
-    """Outcome of :meth:`SyncClient.sync`.
+    """Outcome of an update.
 
     Attributes:
         state: Final state: ``installed``, ``up_to_date``, ``offline``, ``rejected`` or
             ``error``.
         message: Human text for the status line.
-        version: The content version in use after the sync.
-        previous_version: The version in use before the sync.
+        version: The content version in use after the update.
+        previous_version: The version in use before it.
         changes: What changed (only for ``installed``).
-        requests: HTTP requests made.
+        requests: Requests made (manifest, roots, documents).
         bytes_downloaded: Body bytes received by completed requests.
+        not_modified: The host answered ``304 Not Modified`` for the manifest.
+        root_version: The trusted root's version after the update.
         error: The failure (``None`` when ``ok``).
-        content: The newly installed content for the UI to swap in (``installed`` only).
+        content: Content for the caller to use from now on: the new version when
+            ``installed``, or what is left after a new root revoked the keys of the content
+            in use; ``None`` when the content in use stays.
     """
 
     state: SyncState
@@ -285,12 +142,14 @@ class SyncResult:
     changes: tuple[ChangeEntry, ...] = ()
     requests: int = 0
     bytes_downloaded: int = 0
+    not_modified: bool = False
+    root_version: int = 1
     error: BaseException | None = field(default=None, compare=False)
     content: LoadedContent | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        """Whether the sync ended installed or up to date."""
+        """Whether the update ended installed or up to date."""
         return self.state in ("installed", "up_to_date")
 
     @property
@@ -305,66 +164,64 @@ class _Outcome:
     version: int
     changes: tuple[ChangeEntry, ...] = ()
     content: LoadedContent | None = None
+    not_modified: bool = False
 
 
-class SyncClient:
-    """Pulls signed updates from a static publisher origin into a :class:`ContentStore`."""
+class Updater:
+    """Runs one update from a :class:`~mobile_app.sync.source.Source` into a
+    :class:`ContentStore` (see the module docstring).
+    """
 
     def __init__(
         self,
-        base_url: str,
         content: ContentStore,
-        fetcher: Fetcher,
+        source: Source,
         *,
-        keys: TrustedKeys | None = None,
         now: Callable[[], datetime] | None = None,
-        timeout: float = 15.0,
-        manifest_max_bytes: int = MANIFEST_MAX_BYTES,
+        monotonic: Callable[[], float] = time.monotonic,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        deadline: float = DEFAULT_DEADLINE_S,
         concurrency: int = 8,
         app_version: str = __version__,
     ) -> None:
-        """Configure the client.
+        """Configure the updater.
 
         Args:
-            base_url: The publisher output's URL (``manifest.json`` and ``docs/`` below it); a
-                URL ending in ``/manifest.json`` is accepted too.
             content: Where content is installed.
-            fetcher: The HTTP implementation.
-            keys: Trusted publisher keys (default: the content store's keys).
-            now: Clock returning a timezone-aware datetime (default: UTC now).
+            source: Where the new version is read from.
+            now: Clock returning a timezone-aware datetime (default: UTC now); read once.
+            monotonic: Seconds clock for the overall deadline (injectable for tests).
             timeout: Deadline in seconds for each request, body included.
-            manifest_max_bytes: Cap on the manifest download.
+            deadline: Deadline in seconds for the whole update.
             concurrency: Documents downloaded at the same time.
             app_version: This app's version, compared with ``min_app_version``.
         """
-        if base_url.endswith("/" + MANIFEST):
-            base_url = base_url[: -len(MANIFEST)]
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.content = content
-        self.fetcher = fetcher
-        self.keys = keys if keys is not None else content.keys
+        self.source = source
         self._now = now or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic
         self.timeout = timeout
-        self.manifest_max_bytes = manifest_max_bytes
+        self.deadline = deadline
         self.concurrency = max(1, concurrency)
         self.app_version = app_version
         self._requests = 0
         self._bytes = 0
+        self._started = 0.0
+        self._done = 0
+        self._total = 0
+        self._roots_kept = False
 
-    @property
-    def manifest_url(self) -> str:
-        """Where the signed manifest is fetched from."""
-        return self.base_url + MANIFEST
-
-    def doc_url(self, sha256: str) -> str:
-        """Where a content-addressed document is fetched from."""
-        return f"{self.base_url}docs/{sha256}.json"
-
-    async def sync(self, on_progress: Callable[[SyncStatus], None] | None = None) -> SyncResult:
+    async def run(
+        self,
+        serving: LoadedContent | None = None,
+        on_progress: Callable[[SyncStatus], None] | None = None,
+    ) -> SyncResult:
         """Check for an update and install it if it verifies; never touches the installed
         content on failure.
 
         Args:
+            serving: The content in use (default: loaded from the content store); its
+                documents are reused and it becomes the fallback slot.
             on_progress: Called with each :class:`SyncStatus` (checking, downloading n of m,
                 and the final state).
 
@@ -380,15 +237,20 @@ class SyncClient:
             try:
                 on_progress(status)
             except Exception:  # a broken status line must not break the update
-                _log.exception("Sync progress callback failed")
+                _log.exception("Update progress callback failed")
 
-        self._requests = 0
-        self._bytes = 0
+        self._requests = self._bytes = self._done = self._total = 0
+        self._roots_kept = False
+        self._root: TrustedRoot | None = None
         t0 = self._now()
+        self._started = self._monotonic()
         emit(SyncStatus("checking", "Checking for updates…"))
-        serving = self.content.load()
+        if serving is None:
+            serving = self.content.load()
+        root = serving.root if serving.root is not None else self.content.trusted_root()[0]
+        self._root = root
         try:
-            outcome = await self._sync(t0, serving, emit)
+            outcome = await self._update(t0, serving, root, emit)
         except SyncError as exc:
             return self._failure(exc.state, exc, serving, emit)
         except OSError as exc:
@@ -406,6 +268,8 @@ class SyncClient:
             changes=outcome.changes,
             requests=self._requests,
             bytes_downloaded=self._bytes,
+            not_modified=outcome.not_modified,
+            root_version=self._root.version,
             content=outcome.content,
         )
 
@@ -416,140 +280,208 @@ class SyncClient:
         serving: LoadedContent,
         emit: Callable[[SyncStatus], None],
     ) -> SyncResult:
+        content: LoadedContent | None = None
+        in_use = serving
+        if self._roots_kept:
+            # New roots were kept (they verified): the content in use is checked again under
+            # them, so what they revoked is no longer served.
+            content = in_use = self.content.load()
         reason = str(exc).rstrip(".") or type(exc).__name__
         if state == "rejected":
             message = f"Update rejected: {reason}."
         elif state == "offline":
-            message = f"Offline: {reason}. Using version {serving.version}."
+            message = f"Offline: {reason}. Using version {in_use.version}."
         else:
             if isinstance(exc, OSError) and not isinstance(exc, SyncError):
                 reason = f"could not save the update ({exc.strerror or exc})"
-            message = f"Update failed: {reason}. Still using version {serving.version}."
-        _log.info("Sync %s: %s", state, message)
+            message = f"Update failed: {reason}. Still using version {in_use.version}."
+        _log.info("Update %s: %s", state, message)
         emit(SyncStatus(state, message))
         return SyncResult(
             state=state,
             message=message,
-            version=serving.version,
+            version=in_use.version,
             previous_version=serving.version,
             requests=self._requests,
             bytes_downloaded=self._bytes,
+            root_version=self._root.version if self._root is not None else 1,
             error=exc,
+            content=content,
         )
 
-    async def _fetch(self, url: str, max_bytes: int) -> bytes:
+    # --- requests under the overall deadline --------------------------------------------------
+
+    def _budget(self) -> float:
+        left = self.deadline - (self._monotonic() - self._started)
+        if left <= 0:
+            raise self._deadline_error()
+        return min(self.timeout, left)
+
+    def _deadline_error(self) -> DeadlineError:
+        progress = (f" ({self._done} of {self._total} documents downloaded)"
+                    if self._total else "")
+        return DeadlineError(
+            f"the update did not finish within its overall deadline of {self.deadline:g} s"
+            f"{progress}; {self.source.description} is too slow"
+        )
+
+    async def _call(self, request: Callable[[float], Awaitable[T]]) -> T:
+        budget = self._budget()
         self._requests += 1
-        data = await self.fetcher.get(url, max_bytes=max_bytes, timeout=self.timeout)
-        self._bytes += len(data)
-        return data
+        try:
+            return await request(budget)
+        except DownloadTimeoutError:
+            if budget < self.timeout:
+                raise self._deadline_error() from None
+            raise
 
-    async def _sync(
-        self, t0: datetime, serving: LoadedContent, emit: Callable[[SyncStatus], None]
+    def _count(self, data: bytes | None) -> None:
+        if data is not None:
+            self._bytes += len(data)
+
+    # --- the update ---------------------------------------------------------------------------
+
+    def _validators(self, serving: LoadedContent) -> Validators | None:
+        if serving.envelope is None:
+            return None
+        saved = self.content.read_validators()
+        if saved is None or saved.envelope_sha256 != sha256_hex(serving.envelope):
+            return None
+        return saved
+
+    def _fresh(self, serving: LoadedContent, root: TrustedRoot, t0: datetime) -> bool:
+        return (serving.manifest is not None and not serving.manifest.is_expired(t0)
+                and not root.is_expired(t0))
+
+    async def _read_manifest(self, serving: LoadedContent, root: TrustedRoot, t0: datetime
+                             ) -> Fetched:
+        validators = self._validators(serving)
+        fetched = await self._call(lambda t: self.source.manifest(validators, t))
+        self._count(fetched.body)
+        if fetched.not_modified and not self._fresh(serving, root, t0):
+            # "Not modified" for an expired manifest: ask again in full, so the expiry check
+            # sees what the host really serves.
+            fetched = await self._call(lambda t: self.source.manifest(None, t))
+            self._count(fetched.body)
+        if fetched.not_modified and validators is None:
+            raise HTTPStatusError(f"{fetched.url} answered 304 to a request without "
+                                  "validators", fetched.url, 304)
+        return fetched
+
+    async def _walk_roots(self, root: TrustedRoot) -> list[TrustedRoot]:
+        new: list[TrustedRoot] = []
+        for _ in range(MAX_ROOT_ROTATIONS):
+            version = root.version + 1
+            raw = await self._call(partial(self.source.root, version))
+            self._count(raw)
+            if raw is None:
+                break
+            root = verify_next_root(root, raw)
+            new.append(root)
+            self._root = root
+            if self.source.persist_roots_early:
+                self.content.save_roots([root])
+                self._roots_kept = True
+        return new
+
+    async def _update(
+        self, t0: datetime, serving: LoadedContent, root: TrustedRoot,
+        emit: Callable[[SyncStatus], None],
     ) -> _Outcome:
-        raw = await self._fetch(self.manifest_url, self.manifest_max_bytes)
-        verified = verify_envelope(raw, self.keys)
-        try:
-            manifest = SignedManifest.model_validate_json(verified.body)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ManifestFormatError(
-                f"signed manifest does not match the schema ({where}: {first['msg']})"
-            ) from None
-        if app_version_tuple(manifest.min_app_version) > app_version_tuple(self.app_version):
-            raise AppTooOldError(
-                f"pack version {manifest.version} needs app version "
-                f"{manifest.min_app_version} or later; this is {self.app_version}"
-            )
-        floor = self.content.rollback_floor(serving)
-        if manifest.version < floor:
-            what = (
-                f"installed {floor}" if floor == serving.version
-                else f"version {floor} already seen"
-            )
-            raise RollbackError(f"pack version {manifest.version} is older than {what}")
-        if manifest.is_expired(t0):
-            raise FreezeError(
-                f"pack version {manifest.version} expired on "
-                f"{manifest.expires.isoformat(timespec='minutes')} (device time "
-                f"{t0.isoformat(timespec='minutes')}); keeping version {serving.version}"
-            )
+        fetched = await self._read_manifest(serving, root, t0)
+        if fetched.body is None:
+            return _Outcome("up_to_date", serving.version, not_modified=True)
+        envelope = fetched.body
+        new_roots = await self._walk_roots(root)
+        if new_roots:
+            root = new_roots[-1]
+        floor = self.content.rollback_floor(serving, root)
+        verified = verify_manifest(root, envelope, floor=floor, now=t0,
+                                   app_version=self.app_version)
+        manifest = verified.manifest
+        pending_roots = [] if self.source.persist_roots_early else new_roots
         if manifest.version == serving.version:
-            if manifest.digests() == serving.digests:
+            if manifest.digests() != serving.digests:
+                raise EqualVersionConflictError(
+                    f"pack version {manifest.version} lists other documents than the "
+                    "installed version with the same number"
+                )
+            if serving.source == "bundled" or envelope == serving.envelope:
+                if pending_roots:
+                    self.content.save_roots(pending_roots)
+                self._remember(fetched, envelope)
+                if new_roots and self.source.persist_roots_early:
+                    reloaded = self.content.load()
+                    self._roots_kept = False
+                    return _Outcome("up_to_date", serving.version, content=reloaded)
                 return _Outcome("up_to_date", serving.version)
-            raise EqualVersionConflictError(
-                f"pack version {manifest.version} lists other documents than the installed "
-                "version with the same number"
-            )
+            # The same version signed again (e.g. under new keys): keep the new signatures.
+            pack = verify_pack(root, envelope, lambda p, _e: serving.documents.get(p),
+                               floor=floor, now=t0, app_version=self.app_version)
+            self.content.install(pack, pending_roots, source=self.source.description,
+                                 serving=serving)
+            self._roots_kept = False
+            self._remember(fetched, envelope)
+            return _Outcome("up_to_date", serving.version,
+                            content=LoadedContent.from_pack(pack, "installed"))
         files = await self._collect(manifest, serving, emit)
-        try:
-            kb = load_files({**files, MANIFEST: kb_manifest_bytes(manifest)})
-        except KBValidationError as exc:
-            raise ContentInvalidError(
-                f"pack version {manifest.version} fails validation: "
-                + "; ".join(exc.problems[:3]),
-                exc.problems,
-            ) from None
-        self.content.install(raw, manifest, files, source=self.base_url, serving=serving)
-        installed = LoadedContent(
-            kb=kb,
-            source="installed",
-            version=manifest.version,
-            verification=(
-                f"signature by trusted key {', '.join(verified.keyids)} and {len(files)} "
-                "document hashes verified; schema valid"
-            ),
-            manifest=manifest,
-            documents=files,
-            keyids=verified.keyids,
-        )
+        pack = verify_pack(root, envelope, lambda p, _e: files.get(p), floor=floor, now=t0,
+                           app_version=self.app_version)
+        self.content.install(pack, pending_roots, source=self.source.description,
+                             serving=serving)
+        self._roots_kept = False
+        self._remember(fetched, envelope)
         changes = tuple(_diff(serving.digests, manifest))
-        return _Outcome("installed", manifest.version, changes, installed)
+        return _Outcome("installed", manifest.version, changes,
+                        LoadedContent.from_pack(pack, "installed"))
+
+    def _remember(self, fetched: Fetched, envelope: bytes) -> None:
+        if fetched.etag or fetched.last_modified:
+            self.content.write_validators(Validators(
+                url=fetched.url, etag=fetched.etag, last_modified=fetched.last_modified,
+                envelope_sha256=sha256_hex(envelope)))
 
     async def _collect(
-        self, manifest: SignedManifest, serving: LoadedContent, emit: Callable[[SyncStatus], None]
+        self, manifest: SignedManifest, serving: LoadedContent,
+        emit: Callable[[SyncStatus], None],
     ) -> dict[str, bytes]:
-        """Every document of ``manifest``: reused from the device by sha256, or downloaded."""
+        """Every document of ``manifest``: reused from the device by sha256, or read."""
         pool: dict[str, bytes] = {}
         for source in (bundled_content().documents, serving.documents):
             for data in source.values():
                 pool[sha256_hex(data)] = data
-        wanted: dict[str, FileEntry] = {}
-        for entry in manifest.files.values():
+        wanted: dict[str, tuple[str, ManifestEntry]] = {}
+        for path, entry in manifest.files.items():
             if entry.sha256 not in pool:
-                wanted.setdefault(entry.sha256, entry)
+                wanted.setdefault(entry.sha256, (path, entry))
         if wanted:
             pool.update(await self._download(list(wanted.values()), emit))
-        files: dict[str, bytes] = {}
-        for path, entry in manifest.files.items():
-            data = pool[entry.sha256]
-            if len(data) != entry.length:
-                raise LengthMismatchError(
-                    f"{path} has {len(data)} bytes; the signed length is {entry.length}"
-                )
-            files[path] = data
-        return files
+        return {path: pool[entry.sha256] for path, entry in manifest.files.items()
+                if entry.sha256 in pool}
 
     async def _download(
-        self, entries: list[FileEntry], emit: Callable[[SyncStatus], None]
+        self, entries: list[tuple[str, ManifestEntry]], emit: Callable[[SyncStatus], None]
     ) -> dict[str, bytes]:
-        total = len(entries)
-        done = 0
+        self._total = len(entries)
+        self._done = 0
         results: dict[str, bytes] = {}
-        queue: Iterator[FileEntry] = iter(entries)
-        emit(SyncStatus("downloading", f"downloading 0 of {total}", 0, total))
+        queue: Iterator[tuple[str, ManifestEntry]] = iter(entries)
+        emit(SyncStatus("downloading", f"downloading 0 of {self._total}", 0, self._total))
+
+        async def fetch(path: str, entry: ManifestEntry) -> bytes:
+            return await self._call(lambda t: self.source.document(path, entry, t))
 
         async def worker() -> None:
-            nonlocal done
-            for entry in queue:
-                url = self.doc_url(entry.sha256)
-                data = await self._fetch(url, entry.length)
-                _check_document(url, entry, data)
+            for path, entry in queue:
+                data = await fetch(path, entry)
+                self._count(data)
                 results[entry.sha256] = data
-                done += 1
-                emit(SyncStatus("downloading", f"downloading {done} of {total}", done, total))
+                self._done += 1
+                emit(SyncStatus("downloading", f"downloading {self._done} of {self._total}",
+                                self._done, self._total))
 
-        tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.concurrency, total))]
+        tasks = [asyncio.ensure_future(worker())
+                 for _ in range(min(self.concurrency, self._total))]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
@@ -560,17 +492,46 @@ class SyncClient:
         return results
 
 
-def _check_document(url: str, entry: FileEntry, data: bytes) -> None:
-    if len(data) != entry.length:
-        raise LengthMismatchError(
-            f"{url} sent {len(data)} bytes; the signed length is {entry.length}"
-        )
-    if sha256_hex(data) != entry.sha256:
-        raise HashMismatchError(f"{url} does not match its signed sha256")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ContentInvalidError(f"{url} is not UTF-8 text", [f"{url}: not UTF-8"]) from None
+class SyncClient:
+    """An :class:`Updater` on the update host (the network path, as the app and the CLI use it)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        content: ContentStore,
+        fetcher: Fetcher,
+        *,
+        now: Callable[[], datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        deadline: float = DEFAULT_DEADLINE_S,
+        manifest_max_bytes: int = MANIFEST_MAX_BYTES,
+        concurrency: int = 8,
+        app_version: str = __version__,
+    ) -> None:
+        """Configure the client (arguments as for :class:`Updater` and
+        :class:`~mobile_app.sync.http.HttpSource`).
+        """
+        self.source = HttpSource(base_url, fetcher, manifest_max_bytes=manifest_max_bytes)
+        self.content = content
+        self.updater = Updater(content, self.source, now=now, monotonic=monotonic,
+                               timeout=timeout, deadline=deadline, concurrency=concurrency,
+                               app_version=app_version)
+
+    @property
+    def base_url(self) -> str:
+        """The publisher output's URL, ending in ``/``."""
+        return self.source.base_url
+
+    @property
+    def manifest_url(self) -> str:
+        """Where the signed manifest is fetched from."""
+        return self.source.manifest_url
+
+    async def sync(self, on_progress: Callable[[SyncStatus], None] | None = None,
+                   serving: LoadedContent | None = None) -> SyncResult:
+        """Run one update (see :meth:`Updater.run`)."""
+        return await self.updater.run(serving, on_progress)
 
 
 def _diff(before: Mapping[str, str], manifest: SignedManifest) -> Iterator[ChangeEntry]:
@@ -579,9 +540,12 @@ def _diff(before: Mapping[str, str], manifest: SignedManifest) -> Iterator[Chang
         old, new = before.get(path), after.get(path)
         if old == new:
             continue
-        kind: Literal["added", "changed", "removed"] = (
-            "added" if old is None else "removed" if new is None else "changed"
-        )
+        kind: ChangeKind = "added" if old is None else "removed" if new is None else "changed"
         ident = doc_id(path)
         yield ChangeEntry(id=ident, path=path, kind=kind, note=manifest.changes.get(ident, ""))
+
+
+def changes_of(content: LoadedContent) -> tuple[ChangeEntry, ...]:
+    """The changelog signed into ``content``'s manifest (after a restart: kind ``updated``)."""
+    return tuple(ChangeEntry(i, "", "updated", note) for i, note in sorted(content.changes.items()))
 

@@ -2,44 +2,61 @@
 
 Layout under ``<data_dir>/content/`` (sync-design §7)::
 
-    kb-<N>.json    one version: the signed manifest envelope and every document's text,
-                   written in ONE atomic write (staging); never modified afterwards
-    state.json     the pointer: ContentState {current, previous, highest_seen, ...} in a
-                   TinyDB file on AtomicJSONStorage; replacing it is the commit point
+    root/<N>.json    every root after the shipped one, exactly as published (each verified
+                     against the one before it; TUF §5.3.7)
+    kb-<N>.json      one version: the signed manifest envelope and every document's text,
+                     written in ONE atomic write (staging); never modified afterwards
+    state.json       the pointer: ContentState {current, previous, highest_seen, trust, ...} in
+                     a TinyDB file on AtomicJSONStorage; replacing it is the commit point
+    validators.json  ETag / Last-Modified of the last verified manifest (a bandwidth hint)
 
-:meth:`ContentStore.load` treats everything on disk as untrusted: it re-verifies the current
-version (signature with the trusted keys, every sha256 and length, the KB schema), then the
-previous one, then falls back to the knowledge base bundled with the app. It never raises for
-corrupt content; it reports what it found in :attr:`LoadedContent.problems`.
+:meth:`ContentStore.load` treats everything on disk as untrusted: it walks the stored roots from
+the shipped anchor (:func:`~mobile_app.sync.root.verify_next_root`), then re-verifies the
+current version with the one verifier (:func:`~mobile_app.sync.verify.verify_pack`: signatures
+of both roles under the newest root, every sha256 and length, the KB schema), then the previous
+one, then falls back to the knowledge base bundled with the app. Content whose keys a newer
+root revoked therefore stops being served on the next load. It never raises for corrupt
+content; it reports what it found in :attr:`LoadedContent.problems`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
 from tinydb import TinyDB
 
 from mobile_app.knowledge.loader import (
     MANIFEST,
-    KBValidationError,
     KnowledgeBase,
-    load_files,
+    load_bundled,
     read_bundled_files,
 )
+from mobile_app.store.atomic import write_atomic
 from mobile_app.store.db import AtomicJSONStorage, CorruptStoreError, Store
-from mobile_app.store.repositories import ContentState, ContentStateRepo
-from mobile_app.sync.envelope import TrustedKeys, verify_envelope
-from mobile_app.sync.errors import SignatureError
-from mobile_app.sync.manifest import SignedManifest, kb_manifest_bytes
+from mobile_app.sync.envelope import Envelope
+from mobile_app.sync.errors import SignatureError, SyncError
+from mobile_app.sync.manifest import SignedManifest
+from mobile_app.sync.root import TrustedRoot, verify_next_root
+from mobile_app.sync.state import (
+    ContentState,
+    ContentStateRepo,
+    Validators,
+    read_validators,
+    write_validators,
+)
+from mobile_app.sync.verify import (
+    RollbackFloor,
+    VerifiedPack,
+    sha256_hex,
+    verify_manifest,
+    verify_pack,
+)
 
 __all__ = [
     "CONTENT_DIR",
@@ -48,6 +65,7 @@ __all__ = [
     "ContentStore",
     "LoadedContent",
     "bundled_content",
+    "bundled_version",
     "sha256_hex",
 ]
 
@@ -55,6 +73,8 @@ _log = logging.getLogger(__name__)
 
 CONTENT_DIR = "content"
 STATE_FILE = "state.json"
+ROOTS_DIR = "root"
+VALIDATORS_FILE = "validators.json"
 _SLOT = re.compile(r"kb-(\d{1,12})\.json")
 _SLOT_TEMP = re.compile(r"\.kb-\d{1,12}\.json\.tmp-.*\.part")
 _SLOT_TABLE = "kb"
@@ -62,11 +82,6 @@ _SLOT_DOC = "1"
 _SLOT_FORMAT = 1
 
 ContentSource = Literal["installed", "previous", "bundled"]
-
-
-def sha256_hex(data: bytes) -> str:
-    """The sha256 of ``data`` as 64 lowercase hex digits."""
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -82,10 +97,13 @@ class LoadedContent:
         problems: What was wrong on disk (empty when the current slot verified or nothing was
             installed yet). Show these to support, not as a blocking error.
         manifest: The signed manifest of an installed slot; ``None`` for bundled content.
-        documents: Document path → exact bytes (used for delta downloads).
-        keyids: Key ids of the trusted keys that signed the manifest.
-        expired: Whether the signed manifest had expired when loaded (content still shown;
-            the UI should say it may be out of date).
+        documents: Document path → exact bytes (used for delta downloads and packs).
+        keyids: Key ids that signed the manifest (both roles).
+        expired: Whether the signed manifest (or the trusted root) had expired when loaded
+            (content still shown; the UI should say it may be out of date).
+        root: The trusted root the content was checked against (``None`` only for bundled
+            content made outside a :class:`ContentStore`).
+        envelope: The signed manifest envelope as installed; ``None`` for bundled content.
     """
 
     kb: KnowledgeBase
@@ -97,6 +115,17 @@ class LoadedContent:
     documents: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     keyids: tuple[str, ...] = ()
     expired: bool = False
+    root: TrustedRoot | None = field(default=None, repr=False)
+    envelope: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_pack(cls, pack: VerifiedPack, source: ContentSource,
+                  problems: Sequence[str] = ()) -> LoadedContent:
+        """The content of a verified version."""
+        return cls(kb=pack.knowledge_base, source=source, version=pack.version,
+                   verification=pack.verification_text(), problems=list(problems),
+                   manifest=pack.manifest, documents=pack.documents, keyids=pack.keyids,
+                   expired=pack.expired, root=pack.root, envelope=pack.envelope)
 
     @property
     def changes(self) -> dict[str, str]:
@@ -113,18 +142,17 @@ class LoadedContent:
         """Document path → sha256."""
         return {path: sha256_hex(data) for path, data in self.documents.items()}
 
-
-@lru_cache(maxsize=1)
-def _bundled() -> tuple[KnowledgeBase, tuple[tuple[str, bytes], ...]]:
-    files = read_bundled_files()
-    kb = load_files(files)
-    docs = tuple(sorted((k, v) for k, v in files.items() if k != MANIFEST))
-    return kb, docs
+    @property
+    def shareable(self) -> bool:
+        """Whether this content can be passed on as an update file (it was signed)."""
+        return self.envelope is not None and self.manifest is not None
 
 
-def bundled_content(problems: list[str] | None = None, note: str = "") -> LoadedContent:
+def bundled_content(problems: list[str] | None = None, note: str = "",
+                    root: TrustedRoot | None = None) -> LoadedContent:
     """The knowledge base shipped inside the app, as :class:`LoadedContent`."""
-    kb, docs = _bundled()
+    kb = load_bundled()
+    docs = sorted((k, v) for k, v in read_bundled_files().items() if k != MANIFEST)
     verification = "bundled with the app (validated on load)"
     if note:
         verification += f"; {note}"
@@ -135,7 +163,13 @@ def bundled_content(problems: list[str] | None = None, note: str = "") -> Loaded
         verification=verification,
         problems=list(problems or []),
         documents=dict(docs),
+        root=root,
     )
+
+
+def bundled_version() -> int:
+    """The content version shipped with the app."""
+    return load_bundled().version
 
 
 class _SlotError(Exception):
@@ -152,7 +186,7 @@ class ContentStore:
     def __init__(
         self,
         data_dir: str | Path,
-        keys: TrustedKeys | None = None,
+        anchor: TrustedRoot | None = None,
         *,
         now: Callable[[], datetime] | None = None,
     ) -> None:
@@ -160,12 +194,13 @@ class ContentStore:
 
         Args:
             data_dir: The app's data directory; content lives in its ``content`` folder.
-            keys: Trusted publisher keys (default: the keys bundled with the app).
+            anchor: The trust anchor, root version 1 or later (default: the root shipped with
+                the app).
             now: Clock returning a timezone-aware datetime (default: UTC now).
         """
         self.data_dir = Path(data_dir)
         self.content_dir = self.data_dir / CONTENT_DIR
-        self.keys = keys if keys is not None else TrustedKeys.bundled()
+        self.anchor = anchor if anchor is not None else TrustedRoot.bundled()
         self._now = now or (lambda: datetime.now(UTC))
 
     # --- paths --------------------------------------------------------------------------------
@@ -178,6 +213,63 @@ class ContentStore:
     def slot_path(self, version: int) -> Path:
         """The staged file of one installed version."""
         return self.content_dir / f"kb-{version}.json"
+
+    def root_path(self, version: int) -> Path:
+        """Where root ``version`` is kept once verified."""
+        return self.content_dir / ROOTS_DIR / f"{version}.json"
+
+    @property
+    def validators_path(self) -> Path:
+        """The HTTP validators of the last verified manifest."""
+        return self.content_dir / VALIDATORS_FILE
+
+    # --- roots --------------------------------------------------------------------------------
+
+    def trusted_root(self) -> tuple[TrustedRoot, list[str]]:
+        """The newest root reachable from the anchor through stored, verified roots.
+
+        Returns:
+            The root, and problems with stored roots that did not verify (the walk stops at
+            the first one).
+        """
+        root = self.anchor
+        problems: list[str] = []
+        while True:
+            path = self.root_path(root.version + 1)
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                return root, problems
+            except OSError as exc:
+                problems.append(f"stored root {path.name} cannot be read ({exc})")
+                return root, problems
+            try:
+                root = verify_next_root(root, raw)
+            except SyncError as exc:
+                problems.append(f"stored root {path.name} rejected: {exc}")
+                return root, problems
+
+    def stored_roots(self, upto: TrustedRoot) -> list[bytes]:
+        """The stored root documents after the anchor, up to ``upto``'s version (for packs)."""
+        out: list[bytes] = []
+        for version in range(self.anchor.version + 1, upto.version + 1):
+            try:
+                out.append(self.root_path(version).read_bytes())
+            except OSError:
+                break
+        return out
+
+    def save_roots(self, roots: Sequence[TrustedRoot]) -> None:
+        """Keep verified roots (each one atomically, in version order).
+
+        Raises:
+            OSError: Writing failed; roots already written stay (each one verified).
+        """
+        for root in roots:
+            if root.version <= self.anchor.version:
+                continue
+            write_atomic(self.root_path(root.version), root.document, mode=0o644,
+                         make_parents=True)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -193,17 +285,28 @@ class ContentStore:
         with store:
             return ContentStateRepo(store).get()
 
+    def read_validators(self) -> Validators | None:
+        """The HTTP validators of the installed manifest, if any."""
+        return read_validators(self.validators_path)
+
+    def write_validators(self, validators: Validators) -> None:
+        """Save HTTP validators (a failure only costs a full download next time)."""
+        try:
+            write_validators(self.validators_path, validators)
+        except OSError as exc:
+            _log.warning("Could not save %s: %s", self.validators_path, exc)
+
     def load(self) -> LoadedContent:
         """The content to show: current slot, else previous slot, else bundled. Never raises
         for corrupt or missing content; problems are reported in the result.
         """
-        problems: list[str] = []
-        bundled_version = _bundled()[0].version
+        root, problems = self.trusted_root()
+        bundled_v = bundled_version()
         try:
             state = self.read_state()
         except CorruptStoreError as exc:
             problems.append(f"content pointer {self.state_path} is corrupt: {exc}")
-            return bundled_content(problems)
+            return bundled_content(problems, root=root)
         slots: tuple[tuple[ContentSource, int | None], ...] = (
             ("installed", state.current),
             ("previous", state.previous),
@@ -212,18 +315,16 @@ class ContentStore:
             if version is None:
                 continue
             try:
-                loaded = self._load_slot(version, source)
+                pack = self._verify_slot(version, root)
             except _SlotError as exc:
                 problems.append(f"{source} version {version}: {exc}")
                 _log.warning("Installed content %s v%s rejected: %s", source, version, exc)
                 continue
-            if loaded.version < bundled_version:
-                return bundled_content(
-                    problems,
-                    f"newer than the installed version {loaded.version}",
-                )
-            return replace(loaded, problems=problems)
-        return bundled_content(problems)
+            if pack.version < bundled_v:
+                return bundled_content(problems, f"newer than the installed version "
+                                                 f"{pack.version}", root=root)
+            return LoadedContent.from_pack(pack, source, problems)
+        return bundled_content(problems, root=root)
 
     def _read_slot(self, version: int) -> dict[str, Any]:
         path = self.slot_path(version)
@@ -246,81 +347,87 @@ class ContentStore:
             raise _SlotError(f"{path.name} does not have the installed-content layout")
         return record
 
-    def _verify_slot_manifest(
-        self, version: int, record: Mapping[str, Any]
-    ) -> tuple[SignedManifest, tuple[str, ...]]:
-        try:
-            verified = verify_envelope(record["envelope"].encode("utf-8"), self.keys)
-        except SignatureError as exc:
-            raise _SlotError(f"manifest signature invalid: {exc}") from None
-        try:
-            manifest = SignedManifest.model_validate_json(verified.body)
-        except ValidationError as exc:
-            raise _SlotError(f"signed manifest invalid: {exc.error_count()} error(s)") from None
-        if manifest.version != version:
-            raise _SlotError(f"holds version {manifest.version}, not {version}")
-        return manifest, verified.keyids
-
-    def _load_slot(self, version: int, source: ContentSource) -> LoadedContent:
+    def _verify_slot(self, version: int, root: TrustedRoot) -> VerifiedPack:
         record = self._read_slot(version)
-        manifest, keyids = self._verify_slot_manifest(version, record)
+        envelope = record["envelope"].encode("utf-8")
         documents = {path: text.encode("utf-8") for path, text in record["documents"].items()}
-        bad = [
-            path
-            for path, entry in manifest.files.items()
-            if path not in documents
-            or len(documents[path]) != entry.length
-            or sha256_hex(documents[path]) != entry.sha256
-        ]
-        extra = sorted(set(documents) - set(manifest.files))
-        if bad or extra:
-            detail = ", ".join([*(f"{p} (sha256/length)" for p in bad[:3]), *extra[:3]])
-            raise _SlotError(f"{len(bad) + len(extra)} document(s) fail verification: {detail}")
         try:
-            kb = load_files({**documents, MANIFEST: kb_manifest_bytes(manifest)})
-        except KBValidationError as exc:
-            raise _SlotError(f"content invalid: {'; '.join(exc.problems[:3])}") from None
-        expired = manifest.is_expired(self._now())
-        verification = (
-            f"signature by trusted key {', '.join(keyids)} and {len(documents)} document "
-            f"hashes verified; schema valid; issued {manifest.issued.date().isoformat()}"
-        )
-        if expired:
-            verification += f"; manifest expired {manifest.expires.date().isoformat()}"
-        return LoadedContent(
-            kb=kb,
-            source=source,
-            version=manifest.version,
-            verification=verification,
-            manifest=manifest,
-            documents=documents,
-            keyids=keyids,
-            expired=expired,
-        )
+            pack = verify_pack(root, envelope, lambda path, _entry: documents.get(path),
+                               floor=None, now=self._now(), allow_expired=True)
+        except SyncError as exc:
+            raise _SlotError(str(exc)) from None
+        if pack.version != version:
+            raise _SlotError(f"holds version {pack.version}, not {version}")
+        extra = sorted(set(documents) - set(pack.manifest.files))
+        if extra:
+            raise _SlotError(f"{len(extra)} document(s) not in the signed manifest: "
+                             + ", ".join(extra[:3]))
+        return pack
 
-    def rollback_floor(self, serving: LoadedContent | None = None) -> int:
-        """The lowest version a new manifest may have: max(highest seen, bundled, serving).
+    # --- the rollback floor -------------------------------------------------------------------
 
-        When the pointer is corrupt, the highest version among verifiable slot files left on
-        disk stands in for the lost ``highest_seen``.
+    def rollback_floor(self, serving: LoadedContent | None = None,
+                       root: TrustedRoot | None = None) -> RollbackFloor:
+        """The lowest version a new manifest may have: the highest of the bundled version,
+        the highest version installed and the version in use.
+
+        The highest version installed counts only while the publisher and reviewer keys are
+        those under which it was installed: after they are rotated, what only the old keys
+        vouched for is discarded (a compromised key may have signed a huge version number:
+        TUF's fast-forward recovery) and the floor is what verifies under the new root. When
+        the pointer is corrupt, the verifiable slot files stand in for the lost value.
+
+        Args:
+            serving: The content in use.
+            root: The trusted root (default: the newest stored one).
         """
+        if root is None:
+            root = self.trusted_root()[0]
+        bundled_v = bundled_version()
+        best = RollbackFloor(bundled_v, f"the content bundled with the app (version "
+                                        f"{bundled_v})")
         try:
-            seen = self.read_state().highest_seen
+            state: ContentState | None = self.read_state()
         except CorruptStoreError:
-            seen = self._recovered_highest_seen()
-        floor = max(seen, _bundled()[0].version)
-        if serving is not None:
-            floor = max(floor, serving.version)
-        return floor
+            state = None
+        # A pointer written before roots existed has no fingerprint: it was set under the
+        # anchor's keys.
+        trust = (state.trust or self.anchor.manifest_trust()) if state is not None else None
+        if trust != root.manifest_trust():
+            seen = self._verifiable_slots(root)
+        else:
+            assert state is not None
+            seen = state.highest_seen
+        if seen > best.version:
+            best = RollbackFloor(seen, f"version {seen} already seen")
+        if serving is not None and serving.source != "bundled" and (
+            serving.version >= best.version and self._vouched(serving, root)
+        ):
+            best = RollbackFloor(serving.version, f"installed {serving.version}")
+        return best
 
-    def _recovered_highest_seen(self) -> int:
+    def _vouched(self, content: LoadedContent, root: TrustedRoot) -> bool:
+        """Whether ``content`` is bundled or still signed well enough under ``root``."""
+        if content.envelope is None:
+            return True
+        if content.root is not None and content.root.manifest_trust() == root.manifest_trust():
+            return True
+        try:
+            root.check_manifest(Envelope.parse(content.envelope), "the installed manifest")
+        except SyncError:
+            return False
+        return True
+
+    def _verifiable_slots(self, root: TrustedRoot) -> int:
         highest = 0
         for version in self._slot_versions():
             try:
-                manifest, _ = self._verify_slot_manifest(version, self._read_slot(version))
-            except _SlotError:
+                record = self._read_slot(version)
+                vm = verify_manifest(root, record["envelope"].encode("utf-8"), floor=None,
+                                     now=self._now(), allow_expired=True)
+            except (_SlotError, SyncError):
                 continue
-            highest = max(highest, manifest.version)
+            highest = max(highest, vm.version)
         return highest
 
     def _slot_versions(self) -> list[int]:
@@ -334,24 +441,23 @@ class ContentStore:
 
     def install(
         self,
-        envelope: bytes,
-        manifest: SignedManifest,
-        documents: Mapping[str, bytes],
+        pack: VerifiedPack,
+        roots: Sequence[TrustedRoot] = (),
         *,
         source: str,
         serving: LoadedContent,
     ) -> ContentState:
-        """Stage a verified version, commit it by replacing the pointer, then clean up.
+        """Keep new roots, stage a verified version, commit it by replacing the pointer, then
+        clean up.
 
-        The caller has verified ``envelope`` and every document against ``manifest``. A crash
-        before the commit leaves the old pointer (the staged file is ignored and later
-        removed); a crash after it leaves the new version in use.
+        A crash before the commit leaves the old pointer (the staged file is ignored and later
+        removed; stored roots are verified on every load and may stay); a crash after it leaves
+        the new version in use.
 
         Args:
-            envelope: The raw, verified manifest envelope.
-            manifest: Its parsed body.
-            documents: Every document of the new version, path → exact bytes.
-            source: Where it came from (the sync base URL), kept in the pointer.
+            pack: The verified version (:func:`~mobile_app.sync.verify.verify_pack`).
+            roots: Newly verified roots it was verified under, oldest first.
+            source: Where it came from (the sync base URL, an update file), kept in the pointer.
             serving: What the app was showing; it becomes the fallback slot if installed.
 
         Returns:
@@ -360,24 +466,27 @@ class ContentStore:
         Raises:
             OSError: Writing failed (e.g. disk full); the installed content is unchanged.
         """
-        version = manifest.version
+        version = pack.version
         self.content_dir.mkdir(parents=True, exist_ok=True)
-        self._stage(version, envelope, documents, source)
+        self.save_roots(roots)
+        self._stage(version, pack, source)
+        floor = self.rollback_floor(serving, pack.root)
         store = Store.open(self.state_path)
         try:
             repo = ContentStateRepo(store)
-            if store.recovered_from is not None:
-                old = ContentState(highest_seen=self._recovered_highest_seen())
+            try:
+                old = repo.get() if store.recovered_from is None else ContentState()
+            except CorruptStoreError:
+                old = ContentState()
+            if serving.source != "bundled" and serving.version != version:
+                previous: int | None = serving.version
             else:
-                try:
-                    old = repo.get()
-                except CorruptStoreError:
-                    old = ContentState(highest_seen=self._recovered_highest_seen())
-            previous = serving.version if serving.source != "bundled" else None
+                previous = old.previous if old.current == version else None
             new = ContentState(
                 current=version,
-                previous=previous if previous != version else None,
-                highest_seen=max(old.highest_seen, _bundled()[0].version, serving.version, version),
+                previous=previous,
+                highest_seen=max(floor.version, version),
+                trust=pack.root.manifest_trust(),
                 source=source,
                 updated_at=self._now().isoformat(),
             )
@@ -387,17 +496,16 @@ class ContentStore:
         self.collect_garbage(new)
         return new
 
-    def _stage(
-        self, version: int, envelope: bytes, documents: Mapping[str, bytes], source: str
-    ) -> None:
+    def _stage(self, version: int, pack: VerifiedPack, source: str) -> None:
         """Write ``kb-<version>.json`` in one atomic write (temp file, fsync, replace)."""
         record = {
             "format": _SLOT_FORMAT,
             "version": version,
             "source": source,
             "staged_at": self._now().isoformat(),
-            "envelope": envelope.decode("utf-8"),
-            "documents": {path: data.decode("utf-8") for path, data in sorted(documents.items())},
+            "envelope": pack.envelope.decode("utf-8"),
+            "documents": {path: data.decode("utf-8")
+                          for path, data in sorted(pack.documents.items())},
         }
         AtomicJSONStorage(self.slot_path(version)).write({_SLOT_TABLE: {_SLOT_DOC: record}})
 
@@ -439,3 +547,24 @@ class ContentStore:
                     continue
                 removed.append(path)
         return removed
+
+    # --- sharing ------------------------------------------------------------------------------
+
+    def export_pack(self, content: LoadedContent) -> bytes:
+        """``content`` (installed and verified) as an update file for another device: the
+        stored root chain up to the root it verified under, its envelope and its documents.
+
+        Raises:
+            SignatureError: ``content`` is the bundled knowledge base (nothing signed to
+                pass on).
+        """
+        from mobile_app.sync.pack import build_pack
+
+        if content.envelope is None or content.manifest is None:
+            raise SignatureError(
+                "the content in use is the one bundled with the app; only an installed, "
+                "signed update can be shared"
+            )
+        roots = self.stored_roots(content.root) if content.root is not None else []
+        return build_pack(roots, content.envelope, content.documents, content.version)
+

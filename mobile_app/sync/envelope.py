@@ -1,18 +1,22 @@
 """DSSE envelopes and Ed25519 verification with the pure-Python ``ecdsa`` package.
 
-The manifest travels as a DSSE envelope (sync-design §4.2)::
+Every signed document (the content manifest, each root) travels as a DSSE envelope
+(sync-design §4.2)::
 
-    {"payloadType": PAYLOAD_TYPE, "payload": base64(body),
-     "signatures": [{"keyid": "...", "sig": base64(Ed25519(PAE(type, body)))}]}
+    {"payloadType": TYPE, "payload": base64(body),
+     "signatures": [{"keyid": "...", "sig": base64(Ed25519(PAE(TYPE, body)))}, ...]}
 
     PAE(type, body) = "DSSEv1" SP len(type) SP type SP len(body) SP body
 
-No JSON canonicalisation is needed: the signature covers the exact body bytes. The ``keyid`` is
-only a hint for ordering the work: every signature is tried against every trusted key and each
-key counts at most once towards the threshold.
+No JSON canonicalisation is needed: a signature covers the exact body bytes and its payload
+type (so a signature over a root can never pass for a manifest, and the reverse). The
+``keyid`` is only a hint for choosing the key to try: a signature whose hint names no key in
+question is tried against every one, and each key counts at most once (:meth:`Envelope.signed_by`).
+Which keys must have signed, and how many, is decided by the trusted root
+(:mod:`mobile_app.sync.root`), not here.
 
-This module is pure Python (``ecdsa`` for Ed25519 verification), so it runs under Pyodide too;
-signing lives in :mod:`mobile_app.sync.publish`, which needs ``cryptography``.
+Pure Python (``ecdsa`` for verification), so it runs under Pyodide too; signing lives in
+:mod:`mobile_app.sync.publish`, which needs ``cryptography``.
 """
 
 from __future__ import annotations
@@ -21,38 +25,35 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import ecdsa  # type: ignore[import-untyped]
 
-from mobile_app.sync.errors import PayloadTypeError, SignatureError
+from mobile_app.sync.errors import SignatureError
+from mobile_app.sync.jsonsafe import loads
 
 __all__ = [
     "MAX_SIGNATURES",
     "PAYLOAD_TYPE",
+    "Envelope",
     "TrustedKey",
-    "TrustedKeys",
-    "VerifiedPayload",
     "keyid_for",
     "make_envelope",
     "pae",
     "read_payload_unverified",
-    "verify_envelope",
 ]
 
 PAYLOAD_TYPE = "application/vnd.bonemets.kb-manifest+json;v=1"
-"""The only payload type the app accepts (binds the signature to its meaning)."""
+"""The payload type of the content manifest (binds a signature to its meaning)."""
 
-MAX_SIGNATURES = 8
-"""More signatures than this is refused before any verification (bounds the work)."""
+MAX_SIGNATURES = 16
+"""More signatures than this are refused before any verification (bounds the work; a root
+rotation from 3-of-5 to another 3-of-5 needs six)."""
 
 _PUBLIC_KEY_LEN = 32
 _SIGNATURE_LEN = 64
-_TRUSTED_KEYS_FILE = "trusted_keys.json"
 
 
 def pae(payload_type: str, body: bytes) -> bytes:
@@ -70,13 +71,13 @@ def pae(payload_type: str, body: bytes) -> bytes:
 
 
 def keyid_for(public_key: bytes) -> str:
-    """The key id hint of a raw 32-byte Ed25519 public key: 16 hex digits of its sha256."""
+    """The key id of a raw 32-byte Ed25519 public key: 16 hex digits of its sha256."""
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class TrustedKey:
-    """One trusted Ed25519 public key.
+    """One Ed25519 public key.
 
     Attributes:
         keyid: :func:`keyid_for` of the key.
@@ -88,7 +89,7 @@ class TrustedKey:
 
     @classmethod
     def from_raw(cls, public_key: bytes) -> TrustedKey:
-        """A trusted key from its raw 32 bytes.
+        """A key from its raw 32 bytes.
 
         Raises:
             ValueError: The key is not 32 bytes.
@@ -96,6 +97,19 @@ class TrustedKey:
         if len(public_key) != _PUBLIC_KEY_LEN:
             raise ValueError(f"An Ed25519 public key has 32 bytes; got {len(public_key)}.")
         return cls(keyid=keyid_for(public_key), public_key=bytes(public_key))
+
+    @classmethod
+    def from_hex(cls, hex_key: str) -> TrustedKey:
+        """A key from 64 hex digits.
+
+        Raises:
+            ValueError: Not hex, or not 32 bytes.
+        """
+        try:
+            raw = bytes.fromhex(hex_key)
+        except ValueError:
+            raise ValueError(f"public key is not hex: {hex_key!r}") from None
+        return cls.from_raw(raw)
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Whether ``signature`` is this key's Ed25519 signature over ``message``."""
@@ -111,192 +125,130 @@ class TrustedKey:
             return False
 
 
-@dataclass(frozen=True)
-class TrustedKeys:
-    """The trust anchor: the public keys the app accepts and how many must sign.
-
-    Attributes:
-        keys: The trusted keys (at least one, no duplicates).
-        threshold: How many distinct trusted keys must sign (at least 1).
-    """
-
-    keys: tuple[TrustedKey, ...]
-    threshold: int = 1
-
-    def __post_init__(self) -> None:
-        if not self.keys:
-            raise ValueError("At least one trusted key is needed.")
-        ids = [k.public_key for k in self.keys]
-        if len(set(ids)) != len(ids):
-            raise ValueError("Trusted keys must be distinct.")
-        if not 1 <= self.threshold <= len(self.keys):
-            raise ValueError(
-                f"Threshold must be between 1 and {len(self.keys)}; got {self.threshold}."
-            )
-
-    @classmethod
-    def from_public_keys(cls, public_keys: Iterable[bytes], threshold: int = 1) -> TrustedKeys:
-        """Trust these raw 32-byte public keys."""
-        return cls(tuple(TrustedKey.from_raw(k) for k in public_keys), threshold)
-
-    @classmethod
-    def from_json(cls, data: bytes | str | Mapping[str, Any]) -> TrustedKeys:
-        """Parse ``{"threshold": 1, "keys": [{"keyid": ..., "public_key_hex": ...}]}``.
-
-        Raises:
-            ValueError: The document is malformed, a key is not 32 bytes of hex, or a keyid
-                does not match its key.
-        """
-        doc = json.loads(data) if isinstance(data, bytes | str) else data
-        if not isinstance(doc, Mapping) or not isinstance(doc.get("keys"), list):
-            raise ValueError('Trusted keys must be an object with a "keys" list.')
-        keys: list[TrustedKey] = []
-        for entry in doc["keys"]:
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("public_key_hex"), str):
-                raise ValueError(f"Trusted key entry without public_key_hex: {entry!r}")
-            hex_key = entry["public_key_hex"]
-            try:
-                raw = bytes.fromhex(hex_key)
-            except ValueError:
-                raise ValueError(f"public_key_hex is not hex: {hex_key!r}") from None
-            key = TrustedKey.from_raw(raw)
-            if "keyid" in entry and entry["keyid"] != key.keyid:
-                raise ValueError(
-                    f"keyid {entry['keyid']!r} does not match its public key ({key.keyid})."
-                )
-            keys.append(key)
-        threshold = doc.get("threshold", 1)
-        if not isinstance(threshold, int) or isinstance(threshold, bool):
-            raise ValueError(f"threshold must be an integer; got {threshold!r}.")
-        return cls(tuple(keys), threshold)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> TrustedKeys:
-        """Load a trusted-keys JSON file (see :meth:`from_json`)."""
-        return cls.from_json(Path(path).read_bytes())
-
-    @classmethod
-    def bundled(cls) -> TrustedKeys:
-        """The keys shipped with the app (``mobile_app/sync/trusted_keys.json``)."""
-        data = (resources.files("mobile_app.sync") / _TRUSTED_KEYS_FILE).read_bytes()
-        return cls.from_json(data)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form accepted by :meth:`from_json`."""
-        return {
-            "threshold": self.threshold,
-            "keys": [{"keyid": k.keyid, "public_key_hex": k.public_key.hex()} for k in self.keys],
-        }
-
-
-@dataclass(frozen=True)
-class VerifiedPayload:
-    """The body of an envelope whose signature verified.
-
-    Attributes:
-        body: The exact signed body bytes (parse these, nothing else).
-        keyids: Key ids of the trusted keys whose signatures verified.
-    """
-
-    body: bytes
-    keyids: tuple[str, ...]
-
-
 def _b64(value: object, what: str) -> bytes:
     if not isinstance(value, str):
-        raise SignatureError(f"Envelope {what} is not a base64 string.")
+        raise SignatureError(f"{what} is not a base64 string")
     try:
         return base64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
-        raise SignatureError(f"Envelope {what} is not valid base64.") from None
+        raise SignatureError(f"{what} is not valid base64") from None
 
 
-def _parse_envelope(raw: bytes) -> tuple[str, bytes, list[tuple[str, bytes]]]:
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise SignatureError("The manifest is not a JSON envelope.") from None
-    if not isinstance(doc, dict) or set(doc) != {"payloadType", "payload", "signatures"}:
-        raise SignatureError(
-            "The manifest is not a DSSE envelope (payloadType, payload, signatures)."
-        )
-    payload_type = doc["payloadType"]
-    if not isinstance(payload_type, str):
-        raise SignatureError("Envelope payloadType is not a string.")
-    body = _b64(doc["payload"], "payload")
-    sigs = doc["signatures"]
-    if not isinstance(sigs, list) or not sigs:
-        raise SignatureError("The envelope has no signatures.")
-    if len(sigs) > MAX_SIGNATURES:
-        raise SignatureError(f"The envelope has {len(sigs)} signatures; at most "
-                             f"{MAX_SIGNATURES} are accepted.")
-    signatures: list[tuple[str, bytes]] = []
-    for entry in sigs:
-        if not isinstance(entry, dict) or not set(entry) <= {"keyid", "sig"} or "sig" not in entry:
-            raise SignatureError("Envelope signature entries must be {keyid, sig}.")
-        keyid = entry.get("keyid", "")
-        if not isinstance(keyid, str):
-            raise SignatureError("Envelope signature keyid is not a string.")
-        signatures.append((keyid, _b64(entry["sig"], "signature")))
-    return payload_type, body, signatures
+@dataclass(frozen=True)
+class Envelope:
+    """A parsed DSSE envelope; nothing in :attr:`body` has been looked at.
 
-
-def verify_envelope(raw: bytes, keys: TrustedKeys) -> VerifiedPayload:
-    """Verify a DSSE envelope and return its body; nothing in the body is parsed here.
-
-    Every signature is tried against every trusted key (the keyid only orders the attempts);
-    each trusted key counts once towards ``keys.threshold``.
-
-    Args:
-        raw: The envelope bytes as downloaded.
-        keys: The trust anchor.
-
-    Raises:
-        PayloadTypeError: The payload type is not :data:`PAYLOAD_TYPE`.
-        SignatureError: Malformed envelope, or fewer than ``threshold`` trusted keys signed.
+    Attributes:
+        payload_type: The declared payload type.
+        body: The exact body bytes the signatures cover.
+        signatures: ``(keyid hint, raw signature)`` pairs, in envelope order.
     """
-    payload_type, body, signatures = _parse_envelope(raw)
-    if payload_type != PAYLOAD_TYPE:
-        raise PayloadTypeError(
-            f"The envelope carries {payload_type!r}, not a knowledge-base manifest."
-        )
-    message = pae(PAYLOAD_TYPE, body)
-    verified: list[str] = []
-    for key in keys.keys:
-        # Signatures whose hint names this key first; the hint never decides anything.
-        ordered = [s for s in signatures if s[0] == key.keyid]
-        ordered += [s for s in signatures if s[0] != key.keyid]
-        if any(key.verify(sig, message) for _, sig in ordered):
-            verified.append(key.keyid)
-            if len(verified) >= keys.threshold:
-                return VerifiedPayload(body=body, keyids=tuple(verified))
-    raise SignatureError(
-        f"The manifest is not signed by {keys.threshold} trusted key(s) "
-        f"({len(verified)} valid signature(s) from trusted keys)."
-    )
+
+    payload_type: str
+    body: bytes
+    signatures: tuple[tuple[str, bytes], ...]
+
+    @classmethod
+    def parse(cls, raw: bytes, what: str = "the manifest", *, allow_unsigned: bool = False
+              ) -> Envelope:
+        """Parse an envelope (JSON nesting is bounded first, see :mod:`.jsonsafe`).
+
+        Args:
+            raw: The envelope bytes as received.
+            what: What it is, for messages.
+            allow_unsigned: Accept an envelope without signatures (a release or root still
+                being signed, on the publisher's side).
+
+        Raises:
+            NestingError: Nested too deeply to be an envelope.
+            SignatureError: Not a well-formed envelope.
+        """
+        try:
+            doc = loads(raw, what)
+        except ValueError:
+            raise SignatureError(f"{what} is not a JSON envelope") from None
+        if not isinstance(doc, dict) or set(doc) != {"payloadType", "payload", "signatures"}:
+            raise SignatureError(
+                f"{what} is not a DSSE envelope (payloadType, payload, signatures)"
+            )
+        payload_type = doc["payloadType"]
+        if not isinstance(payload_type, str):
+            raise SignatureError(f"{what}: payloadType is not a string")
+        body = _b64(doc["payload"], f"{what}: payload")
+        sigs = doc["signatures"]
+        if not isinstance(sigs, list) or (not sigs and not allow_unsigned):
+            raise SignatureError(f"{what} has no signatures")
+        if len(sigs) > MAX_SIGNATURES:
+            raise SignatureError(
+                f"{what} has {len(sigs)} signatures; at most {MAX_SIGNATURES} are accepted"
+            )
+        signatures: list[tuple[str, bytes]] = []
+        for entry in sigs:
+            if not isinstance(entry, dict) or not set(entry) <= {"keyid", "sig"} or (
+                "sig" not in entry
+            ):
+                raise SignatureError(f"{what}: signature entries must be {{keyid, sig}}")
+            keyid = entry.get("keyid", "")
+            if not isinstance(keyid, str):
+                raise SignatureError(f"{what}: a signature keyid is not a string")
+            signatures.append((keyid, _b64(entry["sig"], f"{what}: signature")))
+        return cls(payload_type, body, tuple(signatures))
+
+    def signed_by(self, keys: Iterable[TrustedKey]) -> frozenset[str]:
+        """Key ids of those ``keys`` that made a valid signature over this envelope.
+
+        A signature whose keyid hint names one of ``keys`` is verified against that key only;
+        any other signature is tried against every key that has not verified yet. Each key
+        counts once, however many signatures it made.
+        """
+        candidates = {k.keyid: k for k in keys}
+        message = pae(self.payload_type, self.body)
+        verified: set[str] = set()
+        for hint, sig in self.signatures:
+            if hint in candidates:
+                if hint not in verified and candidates[hint].verify(sig, message):
+                    verified.add(hint)
+                continue
+            for keyid, key in candidates.items():
+                if keyid not in verified and key.verify(sig, message):
+                    verified.add(keyid)
+                    break
+        return frozenset(verified)
+
+    def to_bytes(self) -> bytes:
+        """The envelope serialized (see :func:`make_envelope`)."""
+        return make_envelope(self.body, self.signatures, self.payload_type)
+
+    def with_signature(self, keyid: str, signature: bytes) -> Envelope:
+        """This envelope plus one signature (a signature by the same keyid is replaced)."""
+        kept = tuple((k, s) for k, s in self.signatures if k != keyid)
+        return Envelope(self.payload_type, self.body, (*kept, (keyid, signature)))
 
 
-def read_payload_unverified(raw: bytes) -> bytes:
+def read_payload_unverified(raw: bytes, what: str = "the manifest") -> bytes:
     """The body of an envelope WITHOUT checking signatures (publisher side, own output only).
 
     Raises:
         SignatureError: The envelope is malformed.
     """
-    return _parse_envelope(raw)[1]
+    return Envelope.parse(raw, what, allow_unsigned=True).body
 
 
-def make_envelope(body: bytes, signatures: Iterable[tuple[str, bytes]]) -> bytes:
+def make_envelope(
+    body: bytes, signatures: Iterable[tuple[str, bytes]], payload_type: str = PAYLOAD_TYPE
+) -> bytes:
     """Serialize a DSSE envelope for ``body`` with ``(keyid, signature)`` pairs.
 
     Args:
         body: The signed body bytes.
-        signatures: Key id hints and raw signatures over ``pae(PAYLOAD_TYPE, body)``.
+        signatures: Key id hints and raw signatures over ``pae(payload_type, body)``.
+        payload_type: What the body is.
 
     Returns:
         The envelope as UTF-8 JSON bytes, ending with a newline.
     """
     doc = {
-        "payloadType": PAYLOAD_TYPE,
+        "payloadType": payload_type,
         "payload": base64.b64encode(body).decode("ascii"),
         "signatures": [
             {"keyid": keyid, "sig": base64.b64encode(sig).decode("ascii")}
@@ -304,3 +256,15 @@ def make_envelope(body: bytes, signatures: Iterable[tuple[str, bytes]]) -> bytes
         ],
     }
     return (json.dumps(doc, indent=1) + "\n").encode("utf-8")
+
+
+def __getattr__(name: str) -> Any:
+    """``TrustedKeys``, the trust anchor, lives in :mod:`mobile_app.sync.root` now (as
+    :class:`~mobile_app.sync.root.TrustedRoot`); this keeps the old import path working
+    (the PWA build loads ``--trusted-keys`` files through it).
+    """
+    if name == "TrustedKeys":
+        from mobile_app.sync.root import TrustedRoot
+
+        return TrustedRoot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

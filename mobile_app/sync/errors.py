@@ -1,9 +1,12 @@
 """Errors of the sync client and the publisher.
 
-Every failure of a sync is a :class:`SyncError`. Its :attr:`SyncError.state` says how the app
-shows it: ``offline`` (the server could not be reached), ``rejected`` (the server answered, but
-what it sent failed verification: signature, rollback, freeze, hash, length, schema) or
-``error`` (anything else, e.g. an HTTP 500). None of them ever changes the installed content.
+Every failure of an update (from the network or from an update file) is a :class:`SyncError`.
+Its :attr:`SyncError.state` says how the app shows it: ``offline`` (the server could not be
+reached at all), ``rejected`` (what arrived failed verification: signature, threshold, root
+chain, rollback, freeze, hash, length, schema, nesting, encoding) or ``error`` (anything else:
+an HTTP 500, a connection reset by a host that was reached, the overall deadline). None of them
+ever changes the installed content. Each failure has one message, used wherever it is shown
+(status line, CLI, problems of stored content).
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from typing import ClassVar, Literal
 
 __all__ = [
     "AppTooOldError",
+    "ConnectionLostError",
     "ContentInvalidError",
+    "DeadlineError",
     "DownloadError",
     "DownloadTimeoutError",
+    "EncodingError",
     "EqualVersionConflictError",
     "FailureState",
     "FreezeError",
@@ -22,11 +28,14 @@ __all__ = [
     "HashMismatchError",
     "LengthMismatchError",
     "ManifestFormatError",
+    "NestingError",
     "NetworkError",
+    "PackError",
     "PayloadTypeError",
     "PublishError",
     "RedirectError",
     "RollbackError",
+    "RootError",
     "SignatureError",
     "SyncError",
     "TooLargeError",
@@ -63,9 +72,15 @@ class DownloadError(SyncError):
 
 
 class NetworkError(DownloadError):
-    """The server could not be reached (DNS, refused connection, reset, TLS failure)."""
+    """The server could not be reached (DNS, refused connection, TLS failure)."""
 
     state: ClassVar[FailureState] = "offline"
+
+
+class ConnectionLostError(DownloadError):
+    """The host was reached, but the connection was reset or closed before the answer was
+    complete (not "offline": the network works, the host or something in between broke off).
+    """
 
 
 class DownloadTimeoutError(DownloadError):
@@ -110,6 +125,18 @@ class RedirectError(DownloadError):
     state: ClassVar[FailureState] = "rejected"
 
 
+class EncodingError(DownloadError):
+    """The answer used a content encoding the client does not accept (anything but identity
+    or a single gzip layer), or its gzip stream is corrupt.
+    """
+
+    state: ClassVar[FailureState] = "rejected"
+
+
+class DeadlineError(SyncError):
+    """The whole update took longer than its overall deadline (a slow or stalling mirror)."""
+
+
 # --- verification ---------------------------------------------------------------------------
 
 
@@ -119,8 +146,22 @@ class VerificationError(SyncError):
     state: ClassVar[FailureState] = "rejected"
 
 
+class NestingError(VerificationError):
+    """JSON from outside is nested deeper than any document of this app (parsing it could
+    exhaust the stack); refused before parsing.
+    """
+
+
 class SignatureError(VerificationError):
-    """The manifest is not a well-formed envelope signed by a trusted key."""
+    """The manifest is not a well-formed envelope signed by the threshold of keys of each
+    role the trusted root requires (publisher and clinical reviewer).
+    """
+
+
+class RootError(SignatureError):
+    """A new root (``root/<N+1>.json``) is malformed, not signed by a threshold of the
+    trusted root's keys and of its own keys, or does not have the next version number.
+    """
 
 
 class PayloadTypeError(SignatureError):
@@ -153,6 +194,12 @@ class HashMismatchError(VerificationError):
 
 class LengthMismatchError(VerificationError):
     """A document arrived complete but with a length other than the signed one."""
+
+
+class PackError(VerificationError):
+    """An update file (``.bmpack``) is not a complete, well-formed pack (truncated, not a
+    pack, duplicate or unexpected entries, too large).
+    """
 
 
 class ContentInvalidError(VerificationError):

@@ -1,9 +1,12 @@
 """The signed manifest body: version, validity window, minimum app version, every document.
 
-The body is the payload of the DSSE envelope (:mod:`mobile_app.sync.envelope`) and is parsed
-only after its signature verified, with a strict, closed pydantic model. Document paths are the
-same as in the bundled knowledge base (``references.json``, ``synonyms.json``,
-``cards/<id>.json``, ``calculators/<id>.json``).
+:class:`SignedManifest` is the knowledge base's own :class:`~mobile_app.knowledge.models.Manifest`
+made stricter (one model, not two): it adds the validity window and the changelog, requires an
+aware issue time and closed, strict validation. It is the payload of the DSSE envelope
+(:mod:`mobile_app.sync.envelope`) and is parsed only after the signatures verified. A knowledge
+base built from an update carries it as its manifest. Document paths are the same as in the
+bundled knowledge base (``references.json``, ``synonyms.json``, ``cards/<id>.json``,
+``calculators/<id>.json``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
 from mobile_app.knowledge.loader import MANIFEST
-from mobile_app.knowledge.models import Manifest, ManifestEntry
+from mobile_app.knowledge.models import MAX_DOCUMENT_BYTES, Manifest, ManifestEntry
 
 __all__ = [
     "MANIFEST_MAX_BYTES",
@@ -27,14 +30,10 @@ __all__ = [
     "SignedManifest",
     "app_version_tuple",
     "doc_id",
-    "kb_manifest_bytes",
 ]
 
 MANIFEST_MAX_BYTES = 256 * 1024
 """Cap on the manifest download (endless-data protection); the publisher refuses to exceed it."""
-
-MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
-"""Largest document a manifest may list (a card is a few kB)."""
 
 DocPath = Annotated[
     str,
@@ -44,17 +43,11 @@ DocPath = Annotated[
 
 _Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]*$", max_length=64)]
 
-
-class FileEntry(BaseModel):
-    """Integrity data of one document: what the client must receive, byte for byte."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    length: int = Field(ge=1, le=MAX_DOCUMENT_BYTES)
+FileEntry = ManifestEntry
+"""Integrity data of one document (the knowledge base's own model)."""
 
 
-class SignedManifest(BaseModel):
+class SignedManifest(Manifest):
     """The signed body of ``manifest.json``.
 
     Attributes:
@@ -68,16 +61,14 @@ class SignedManifest(BaseModel):
             since the previously published version.
     """
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, populate_by_name=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
 
+    kind: Literal["manifest"] = Field("manifest", exclude=True)
     schema_version: Literal[1] = Field(1, alias="schema")
-    version: int = Field(ge=1)
     issued: AwareDatetime
     expires: AwareDatetime
     min_app_version: str = Field(pattern=r"^\d{1,6}(\.\d{1,6}){0,3}$")
-    files: dict[DocPath, FileEntry] = Field(min_length=1, max_length=100_000)
+    files: dict[DocPath, ManifestEntry] = Field(min_length=1, max_length=100_000)
     changes: dict[_Id, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -123,22 +114,3 @@ def app_version_tuple(version: str) -> tuple[int, ...]:
     while parts and parts[-1] == 0:
         parts.pop()
     return tuple(parts)
-
-
-def kb_manifest_bytes(manifest: SignedManifest) -> bytes:
-    """The knowledge base's own ``manifest.json`` for the verified signed manifest.
-
-    :func:`mobile_app.knowledge.loader.load_files` needs a :class:`Manifest`; this one carries
-    the signed version, the date of ``issued`` and the same hashes and lengths.
-    """
-    kb_manifest = Manifest(
-        version=manifest.version,
-        issued=manifest.issued.date(),
-        min_app_version=manifest.min_app_version,
-        files={
-            path: ManifestEntry(sha256=entry.sha256, length=entry.length)
-            for path, entry in sorted(manifest.files.items())
-        },
-    )
-    return kb_manifest.model_dump_json().encode("utf-8")
-

@@ -1,16 +1,33 @@
-"""Publisher side: Ed25519 key generation and signed, content-addressed KB releases.
+"""Publisher side: keys, releases signed by two roles, root rotation, update files.
 
-Output directory layout (plain static files; any static host, object store or CDN)::
+Output directory ("site") layout: plain static files for any static host, object store or CDN::
 
     docs/<sha256>.json       every document, named by its hash: immutable, cache for a year
-    manifests/<N>.json       the signed manifest of each version (history; immutable)
+    manifests/<N>.json       the signed manifest of each released version (immutable)
     manifest.json            the current signed manifest (DSSE envelope): no-cache
+    root/<N>.json            every root after root version 1 (immutable)
     _headers, README.txt     cache and CORS hints for the host
+    releases/<N>.json        a release being signed (not yet live; need not be uploaded)
+    pending-root/<N>.json    a root being signed (not yet live; need not be uploaded)
+
+The workflow (README, "Publisher and reviewer"):
+
+1. :func:`prepare_release` (``kb publish``): validate the content, write its documents and an
+   unsigned (or publisher-signed) ``releases/<N>.json``;
+2. :func:`sign_release` (``kb sign --role ...``): a publisher or clinical reviewer adds a
+   signature over the exact body bytes, after reviewing the per-card diff
+   (:mod:`mobile_app.sync.review`);
+3. :func:`release` (``kb release``): runs the app's own verifier on the release and the
+   documents in ``docs/``; only when the thresholds of both roles are met does it write
+   ``manifests/<N>.json`` and then ``manifest.json`` last.
 
 Publishing order follows sync-design §6: documents first, then the versioned manifest, then
-``manifest.json`` last (temp file + ``os.replace``), so a client never sees a manifest whose
-documents are missing. Documents are never deleted, so older manifests that are still valid
-keep working for clients that fetched them.
+``manifest.json`` (temp file + ``os.replace``), so a client never sees a manifest whose
+documents are missing. Documents are never deleted.
+
+Root rotation: :func:`draft_root` (``kb root draft``), :func:`sign_root` (``kb root sign``,
+old and new root keys), :func:`release_root` (``kb root release``, checked with the client's
+:func:`~mobile_app.sync.root.verify_next_root`).
 
 This module needs ``cryptography`` (the ``publish`` extra); the app itself only verifies.
 """
@@ -18,14 +35,12 @@ This module needs ``cryptography`` (the ``publish`` extra); the app itself only 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -37,16 +52,33 @@ from mobile_app.knowledge.loader import (
     load_files,
     read_directory,
 )
-from mobile_app.sync.content import sha256_hex
+from mobile_app.store.atomic import write_atomic
 from mobile_app.sync.envelope import (
     PAYLOAD_TYPE,
+    Envelope,
     keyid_for,
     make_envelope,
     pae,
     read_payload_unverified,
 )
-from mobile_app.sync.errors import PublishError, SignatureError
+from mobile_app.sync.errors import NestingError, PublishError, SignatureError, SyncError
+from mobile_app.sync.jsonsafe import loads
 from mobile_app.sync.manifest import MANIFEST_MAX_BYTES, FileEntry, SignedManifest, doc_id
+from mobile_app.sync.pack import build_pack
+from mobile_app.sync.root import (
+    MANIFEST_ROLES,
+    PUBLISHER,
+    REVIEWER,
+    ROLES,
+    ROOT,
+    ROOT_PAYLOAD_TYPE,
+    KeyEntry,
+    RoleEntry,
+    RootBody,
+    TrustedRoot,
+    verify_next_root,
+)
+from mobile_app.sync.verify import RollbackFloor, VerifiedPack, sha256_hex, verify_pack
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -55,30 +87,50 @@ __all__ = [
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
     "KeyPairFiles",
+    "PendingRelease",
     "PublishReport",
+    "draft_root",
     "generate_keypair",
     "load_private_key",
+    "load_public_key",
+    "pending_release",
+    "prepare_release",
     "public_key_bytes",
     "publish",
     "read_published_manifest",
+    "release",
+    "release_root",
+    "sign_envelope",
     "sign_manifest",
+    "sign_release",
+    "sign_root",
+    "site_pack",
+    "site_root",
 ]
 
 PRIVATE_KEY_FILE = "publisher_ed25519.pem"
 PUBLIC_KEY_FILE = "publisher_ed25519.pub.json"
+RELEASES_DIR = "releases"
+PENDING_ROOT_DIR = "pending-root"
 _DOC_PATH = re.compile(r"[a-z0-9_]+(/[a-z0-9_]+)?\.json")
 _REQUIRES_NOTE = ("cards/", "calculators/")
 WILDCARD = "*"
+_SIGNATURE_ROOM = 1024
+"""Bytes kept free below the client's manifest cap for the signatures still to come."""
 
 HEADERS_FILE = """\
 # Cache and CORS headers (Netlify / Cloudflare Pages "_headers" format; set the same rules on
-# any other host or CDN). Documents are content-addressed and never change; the manifest must
-# always be revalidated. The content is public and signed, so any origin may read it.
+# any other host or CDN). Documents, versioned manifests and roots are never changed; the
+# manifest must always be revalidated (ETag/Last-Modified make that a 304 when it did not
+# change). The content is public and signed, so any origin may read it.
 /manifest.json
   Cache-Control: no-cache
   Access-Control-Allow-Origin: *
 /manifests/*
   Cache-Control: public, max-age=31536000, immutable
+  Access-Control-Allow-Origin: *
+/root/*
+  Cache-Control: no-cache
   Access-Control-Allow-Origin: *
 /docs/*
   Cache-Control: public, max-age=31536000, immutable
@@ -86,22 +138,42 @@ HEADERS_FILE = """\
 """
 
 README_FILE = """\
-BoneMets Pocket knowledge-base release (generated by `mobile-app kb publish`).
+BoneMets Pocket knowledge-base release (generated by `mobile-app kb release`).
 
 Serve this directory as static files over HTTPS, e.g. from an object store or CDN:
 - docs/<sha256>.json and manifests/<N>.json never change: Cache-Control
   "public, max-age=31536000, immutable".
-- manifest.json changes with every release: Cache-Control "no-cache" (revalidate every time).
+- manifest.json changes with every release: Cache-Control "no-cache" (revalidate every time;
+  keep ETag or Last-Modified on, so an unchanged manifest costs a 304).
+- root/<N>.json: the key rotations; a missing root/<N>.json must answer 404 (or 403).
 - CORS: the browser build of the app fetches these files from another origin; send
   "Access-Control-Allow-Origin: *" (or the app's origin) on all of them.
-- Upload docs/ and manifests/ first and manifest.json last; never delete documents that a
-  manifest which has not yet expired still lists.
+- Upload docs/, root/ and manifests/ first and manifest.json last; never delete documents that
+  a manifest which has not yet expired still lists. releases/ and pending-root/ are work in
+  progress and need not be uploaded.
 _headers has these rules in Netlify / Cloudflare Pages format.
 
-Security does not depend on the host: the app verifies the Ed25519 signature of manifest.json
-with the public keys built into it, refuses older versions and expired manifests, and checks the
+Security does not depend on the host: the app verifies the Ed25519 signatures of manifest.json
+(a threshold of publisher keys and of clinical-reviewer keys of its trusted root), walks
+root/<N>.json for key rotations, refuses older versions and expired manifests, and checks the
 sha256 and length of every document.
 """
+
+
+def _needs_publish_extra(exc: ImportError) -> PublishError:
+    return PublishError(
+        f"signing needs the 'cryptography' package ({exc.name or exc}), which the app itself "
+        "does not; install the publisher extra: pip install -e '.[publish]' (or "
+        "'mobile-app[publish]')"
+    )
+
+
+def _crypto() -> Any:
+    try:
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError as exc:
+        raise _needs_publish_extra(exc) from None
+    return ed25519
 
 
 @dataclass(frozen=True)
@@ -110,8 +182,8 @@ class KeyPairFiles:
 
     Attributes:
         private_key: PEM (PKCS#8, unencrypted) private key, mode 0600.
-        public_key: JSON ``{"keyid", "public_key_hex"}``, the entry for ``trusted_keys.json``.
-        keyid: The key id hint.
+        public_key: JSON ``{"keyid", "public_key_hex"}``, the entry for a root.
+        keyid: The key id.
     """
 
     private_key: Path
@@ -120,17 +192,43 @@ class KeyPairFiles:
 
 
 @dataclass(frozen=True)
+class PendingRelease:
+    """A release written by :func:`prepare_release`, not live yet.
+
+    Attributes:
+        version: Its version.
+        path: ``releases/<N>.json``.
+        manifest: The body the signatures cover.
+        documents: How many documents it lists.
+        written: Documents newly written to ``docs/``.
+        changes: The changelog signed into the manifest.
+        expires: When the manifest expires.
+        previous_version: The live version it will replace, if any.
+    """
+
+    version: int
+    path: Path
+    manifest: SignedManifest
+    documents: int
+    written: list[str]
+    changes: dict[str, str]
+    expires: datetime
+    previous_version: int | None = None
+
+
+@dataclass(frozen=True)
 class PublishReport:
-    """What :func:`publish` did.
+    """What :func:`release` (or :func:`publish`) made live.
 
     Attributes:
         version: The published version.
         manifest_path: The written ``manifest.json``.
         documents: How many documents the manifest lists.
-        written: Documents newly written to ``docs/``.
+        written: Documents newly written to ``docs/`` (by :func:`publish`).
         changes: The changelog signed into the manifest.
         expires: When the manifest expires.
         previous_version: The version it replaces, if any.
+        signers: Role → key ids whose signatures counted.
     """
 
     version: int
@@ -140,26 +238,15 @@ class PublishReport:
     changes: dict[str, str]
     expires: datetime
     previous_version: int | None = None
+    signers: Mapping[str, tuple[str, ...]] | None = None
 
 
-def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``path`` via a temp file in the same directory, fsync, then ``os.replace``.
+def _write(path: Path, data: bytes) -> None:
+    """World-readable atomic write (a static web server usually runs as another user)."""
+    write_atomic(path, data, mode=0o644, make_parents=True)
 
-    Files are world-readable by default (``mkstemp`` makes them 0600), since a static web
-    server usually runs as another user.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+# --- keys -------------------------------------------------------------------------------------
 
 
 def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
@@ -169,38 +256,39 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def generate_keypair(out_dir: str | Path) -> KeyPairFiles:
+def generate_keypair(out_dir: str | Path, name: str = "publisher") -> KeyPairFiles:
     """Create an Ed25519 key pair in ``out_dir``; never overwrites an existing key.
 
+    Args:
+        out_dir: Where to write ``<name>_ed25519.pem`` and ``<name>_ed25519.pub.json``.
+        name: File name stem (``publisher``, ``reviewer``, ``root``…).
+
     Raises:
-        PublishError: A private key already exists there.
+        PublishError: A private key already exists there, or ``cryptography`` is missing.
     """
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    ed25519 = _crypto()
     from cryptography.hazmat.primitives.serialization import (
         Encoding,
         NoEncryption,
         PrivateFormat,
     )
 
+    if not re.fullmatch(r"[a-z0-9_-]{1,40}", name):
+        raise PublishError(f"key name must be 1-40 of a-z, 0-9, _ and -; got {name!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    private_path = out / PRIVATE_KEY_FILE
-    public_path = out / PUBLIC_KEY_FILE
-    key = Ed25519PrivateKey.generate()
+    private_path = out / f"{name}_ed25519.pem"
+    public_path = out / f"{name}_ed25519.pub.json"
+    key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     try:
-        fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_atomic(private_path, pem, mode=0o600, exclusive=True)
     except FileExistsError:
         raise PublishError(f"{private_path} already exists; refusing to overwrite a key") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(private_path, 0o600)
     raw = public_key_bytes(key)
     keyid = keyid_for(raw)
     public_doc = {"keyid": keyid, "public_key_hex": raw.hex()}
-    _write_atomic(public_path, (json.dumps(public_doc, indent=1) + "\n").encode())
+    _write(public_path, (json.dumps(public_doc, indent=1) + "\n").encode())
     return KeyPairFiles(private_key=private_path, public_key=public_path, keyid=keyid)
 
 
@@ -208,31 +296,83 @@ def load_private_key(path: str | Path, password: bytes | None = None) -> Ed25519
     """Load a PEM Ed25519 private key.
 
     Raises:
-        PublishError: The file is missing, unreadable or not an Ed25519 private key.
+        PublishError: The file is missing, unreadable or not an Ed25519 private key, or
+            ``cryptography`` is missing.
     """
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    ed25519 = _crypto()
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     try:
         key = load_pem_private_key(Path(path).read_bytes(), password=password)
     except (OSError, ValueError, TypeError) as exc:
         raise PublishError(f"cannot load private key {path}: {exc}") from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise PublishError(f"{path} is not an Ed25519 private key")
-    return key
+    loaded: Ed25519PrivateKey = key
+    return loaded
+
+
+def load_public_key(path: str | Path) -> bytes:
+    """A raw public key from a ``*.pub.json`` file written by :func:`generate_keypair`.
+
+    Raises:
+        PublishError: Missing, not JSON, or not a 32-byte key whose keyid matches.
+    """
+    try:
+        doc = loads(Path(path).read_bytes(), str(path))
+        raw = bytes.fromhex(doc["public_key_hex"])
+    except (OSError, ValueError, KeyError, TypeError, NestingError) as exc:
+        raise PublishError(f"cannot read public key {path}: {exc}") from None
+    if len(raw) != 32 or ("keyid" in doc and doc["keyid"] != keyid_for(raw)):
+        raise PublishError(f"{path} is not an Ed25519 public key entry")
+    return raw
+
+
+def sign_envelope(body: bytes, keys: Iterable[Ed25519PrivateKey],
+                  payload_type: str = PAYLOAD_TYPE) -> bytes:
+    """A DSSE envelope of ``body`` signed by each of ``keys``."""
+    message = pae(payload_type, body)
+    return make_envelope(
+        body, [(keyid_for(public_key_bytes(k)), k.sign(message)) for k in keys], payload_type
+    )
 
 
 def sign_manifest(manifest: SignedManifest, keys: Sequence[Ed25519PrivateKey]) -> bytes:
     """The DSSE envelope of ``manifest`` signed by each of ``keys``."""
-    body = manifest.to_json_bytes()
-    message = pae(PAYLOAD_TYPE, body)
-    return make_envelope(
-        body, [(keyid_for(public_key_bytes(k)), k.sign(message)) for k in keys]
-    )
+    return sign_envelope(manifest.to_json_bytes(), keys)
+
+
+def _add_signature(raw: bytes, key: Ed25519PrivateKey, what: str) -> bytes:
+    try:
+        env = Envelope.parse(raw, what, allow_unsigned=True)
+    except SyncError as exc:
+        raise PublishError(f"{what} is not an envelope: {exc}") from None
+    keyid = keyid_for(public_key_bytes(key))
+    return env.with_signature(keyid, key.sign(pae(env.payload_type, env.body))).to_bytes()
+
+
+# --- the site ---------------------------------------------------------------------------------
+
+
+def site_root(out_dir: str | Path, anchor: TrustedRoot) -> TrustedRoot:
+    """The newest root of a site: ``root/<N>.json`` walked from ``anchor`` (as a client does).
+
+    Raises:
+        PublishError: A root of the site does not verify against the one before it.
+    """
+    root = anchor
+    while True:
+        path = Path(out_dir) / "root" / f"{root.version + 1}.json"
+        if not path.exists():
+            return root
+        try:
+            root = verify_next_root(root, path.read_bytes())
+        except SyncError as exc:
+            raise PublishError(f"{path} does not verify: {exc}") from None
 
 
 def read_published_manifest(out_dir: str | Path) -> SignedManifest | None:
-    """The manifest currently in a publisher output directory (signature not checked).
+    """The manifest currently live in a publisher output directory (signature not checked).
 
     Raises:
         PublishError: ``manifest.json`` exists but cannot be read as a signed manifest.
@@ -242,8 +382,67 @@ def read_published_manifest(out_dir: str | Path) -> SignedManifest | None:
         return None
     try:
         return SignedManifest.model_validate_json(read_payload_unverified(path.read_bytes()))
-    except (SignatureError, ValidationError) as exc:
+    except (SyncError, ValidationError) as exc:
         raise PublishError(f"{path} exists but is not a signed manifest: {exc}") from None
+
+
+def _release_path(out: Path, version: int | None) -> Path:
+    folder = out / RELEASES_DIR
+    if version is not None:
+        path = folder / f"{version}.json"
+        if not path.exists():
+            raise PublishError(f"no pending release {version} in {folder}")
+        return path
+    found = sorted((int(p.stem), p) for p in folder.glob("*.json") if p.stem.isdigit()) \
+        if folder.is_dir() else []
+    if not found:
+        raise PublishError(f"no pending release in {folder} (run kb publish first)")
+    return found[-1][1]
+
+
+def pending_release(out_dir: str | Path, version: int | None = None
+                    ) -> tuple[Path, Envelope, SignedManifest]:
+    """A pending release: its file, its envelope and its manifest (default: the newest).
+
+    Raises:
+        PublishError: None pending, or unreadable.
+    """
+    path = _release_path(Path(out_dir), version)
+    try:
+        env = Envelope.parse(path.read_bytes(), f"release {path.name}", allow_unsigned=True)
+        manifest = SignedManifest.model_validate_json(env.body)
+    except (SyncError, ValidationError, OSError) as exc:
+        raise PublishError(f"{path} is not a release: {exc}") from None
+    return path, env, manifest
+
+
+def site_documents(out_dir: str | Path, manifest: SignedManifest) -> dict[str, bytes]:
+    """The documents of ``manifest`` from the site's ``docs/``, each checked against its
+    signed sha256 and length.
+
+    Raises:
+        PublishError: A document is missing or differs.
+    """
+    docs: dict[str, bytes] = {}
+    problems: list[str] = []
+    for path, entry in sorted(manifest.files.items()):
+        file = Path(out_dir) / "docs" / f"{entry.sha256}.json"
+        try:
+            data = file.read_bytes()
+        except OSError:
+            problems.append(f"{path}: {file} is missing")
+            continue
+        if len(data) != entry.length or sha256_hex(data) != entry.sha256:
+            problems.append(f"{path}: {file} does not match the signed sha256/length")
+            continue
+        docs[path] = data
+    if problems:
+        raise PublishError(f"{len(problems)} document(s) of the release are not in docs/",
+                           problems)
+    return docs
+
+
+# --- releases ---------------------------------------------------------------------------------
 
 
 def _changes(
@@ -279,43 +478,38 @@ def _changes(
     return {k: notes[k] for k in sorted(notes) if k in allowed}
 
 
-def publish(
+def prepare_release(
     src: str | Path,
-    key: Ed25519PrivateKey | Sequence[Ed25519PrivateKey],
     out_dir: str | Path,
     *,
+    keys: Sequence[Ed25519PrivateKey] = (),
     expires_days: float = 30,
     version: int | None = None,
     changelog: Mapping[str, str] | None = None,
     min_app_version: str | None = None,
     now: Callable[[], datetime] | None = None,
-) -> PublishReport:
-    """Validate a KB directory and publish it as a signed, content-addressed release.
+) -> PendingRelease:
+    """Validate a KB directory, write its documents and ``releases/<N>.json`` (unsigned, or
+    signed by ``keys``); nothing goes live.
 
     Args:
         src: KB source directory (same layout as the bundled KB; its ``manifest.json``, if
             any, is ignored except for ``min_app_version``).
-        key: Signing key(s).
         out_dir: Publisher output directory (created; previous releases stay).
+        keys: Keys to sign with right away (usually the publisher's).
         expires_days: Manifest lifetime in days.
-        version: Version to publish (default: previous + 1, or 1 for the first release).
+        version: Version (default: the live version + 1, or 1 for the first release).
         changelog: Id → changelog text for every changed card and calculator; the key
             ``"*"`` fills every id, for the first publication only.
         min_app_version: Oldest app that may install it (default: the source manifest's, else
             this app's version).
         now: Clock (default: UTC now).
 
-    Returns:
-        What was published.
-
     Raises:
-        PublishError: Invalid content, a version not above the previous one, a bad
-            changelog, an unreadable previous manifest, or a manifest larger than clients
-            accept. Nothing is written then.
+        PublishError: Invalid content, a version not above the live one, a bad changelog,
+            an unreadable live manifest, or a manifest larger than clients accept. Nothing is
+            written then.
     """
-    keys = [key] if not isinstance(key, Sequence) else list(key)
-    if not keys:
-        raise PublishError("at least one signing key is needed")
     if not 0 < expires_days <= 3650:
         raise PublishError(f"--expires must be between 1 and 3650 days; got {expires_days}")
     src_path, out = Path(src), Path(out_dir)
@@ -344,8 +538,8 @@ def publish(
         min_app_version = __version__
         if src_manifest is not None:
             try:
-                found = json.loads(src_manifest).get("min_app_version")
-            except (ValueError, AttributeError):
+                found = loads(src_manifest, MANIFEST).get("min_app_version")
+            except (ValueError, AttributeError, NestingError):
                 found = None
             if isinstance(found, str):
                 min_app_version = found
@@ -375,31 +569,307 @@ def publish(
         )
     except ValidationError as exc:
         raise PublishError(f"manifest invalid: {exc}") from None
-    envelope = sign_manifest(manifest, keys)
-    if len(envelope) > MANIFEST_MAX_BYTES:
+    envelope = sign_manifest(manifest, list(keys))
+    if len(envelope) + _SIGNATURE_ROOM > MANIFEST_MAX_BYTES:
         raise PublishError(
             f"the signed manifest has {len(envelope)} bytes; clients download at most "
             f"{MANIFEST_MAX_BYTES} (too many documents or changelog text)"
         )
 
     written: list[str] = []
-    docs_dir = out / "docs"
     for path, data in sorted(files.items()):
-        target = docs_dir / f"{digests[path]}.json"
+        target = out / "docs" / f"{digests[path]}.json"
         if target.exists() and sha256_hex(target.read_bytes()) == digests[path]:
             continue
-        _write_atomic(target, data)
+        _write(target, data)
         written.append(path)
-    _write_atomic(out / "manifests" / f"{version}.json", envelope)
-    _write_atomic(out / "_headers", HEADERS_FILE.encode())
-    _write_atomic(out / "README.txt", README_FILE.encode())
-    _write_atomic(out / MANIFEST, envelope)  # last: this is what clients see
-    return PublishReport(
-        version=version,
-        manifest_path=out / MANIFEST,
-        documents=len(files),
-        written=written,
-        changes=changes,
-        expires=expires,
+    release_path = out / RELEASES_DIR / f"{version}.json"
+    _write(release_path, envelope)
+    return PendingRelease(
+        version=version, path=release_path, manifest=manifest, documents=len(files),
+        written=written, changes=changes, expires=expires,
         previous_version=previous.version if previous is not None else None,
     )
+
+
+def sign_release(out_dir: str | Path, key: Ed25519PrivateKey, role: str, root: TrustedRoot,
+                 *, version: int | None = None) -> Envelope:
+    """Add ``key``'s signature to a pending release, as ``role``.
+
+    Args:
+        out_dir: The site.
+        key: The signer's private key.
+        role: ``publisher`` or ``clinical-reviewer``; ``key`` must hold it in ``root``.
+        root: The site's trusted root (:func:`site_root`).
+        version: Which pending release (default: the newest).
+
+    Returns:
+        The envelope now saved.
+
+    Raises:
+        PublishError: No such release, its documents are not in ``docs/``, or the key does
+            not hold ``role``.
+    """
+    if role not in MANIFEST_ROLES:
+        raise PublishError(f"--role must be {' or '.join(MANIFEST_ROLES)}; got {role!r}")
+    keyid = keyid_for(public_key_bytes(key))
+    if keyid not in root.body.roles[role].keyids:
+        raise PublishError(f"key {keyid} is not a {role} key of root version {root.version} "
+                           f"(its {role} keys: {', '.join(root.body.roles[role].keyids)})")
+    path, _env, manifest = pending_release(out_dir, version)
+    site_documents(out_dir, manifest)
+    signed = _add_signature(path.read_bytes(), key, f"release {path.name}")
+    _write(path, signed)
+    return Envelope.parse(signed, f"release {path.name}")
+
+
+def signature_status(root: TrustedRoot, env: Envelope) -> dict[str, tuple[int, int]]:
+    """Role → (valid signatures, threshold) of an envelope under ``root``."""
+    out: dict[str, tuple[int, int]] = {}
+    for role in MANIFEST_ROLES:
+        signed = env.signed_by(root.role_keys(role))
+        out[role] = (len(signed), root.threshold(role))
+    return out
+
+
+def release(
+    out_dir: str | Path,
+    root: TrustedRoot,
+    *,
+    version: int | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> PublishReport:
+    """Make a pending release live once the app's verifier accepts it.
+
+    The release is checked exactly as a device will check it (:func:`verify_pack` against
+    ``root`` and the documents in ``docs/``), and must be newer than the live version.
+
+    Raises:
+        PublishError: No pending release, or it fails verification (e.g. a role's threshold
+            not met: the message says how many signatures each role has and needs). Nothing
+            is written then.
+    """
+    out = Path(out_dir)
+    path, env, manifest = pending_release(out, version)
+    docs = site_documents(out, manifest)
+    previous = read_published_manifest(out)
+    floor = RollbackFloor(previous.version + 1, f"the published version {previous.version} "
+                                                "(a release must be newer)") \
+        if previous is not None else None
+    try:
+        pack: VerifiedPack = verify_pack(root, path.read_bytes(), lambda p, _e: docs.get(p),
+                                         floor=floor,
+                                         now=(now or (lambda: datetime.now(UTC)))(),
+                                         app_version=None)
+    except SignatureError as exc:
+        status = signature_status(root, env)
+        detail = [f"{role}: {n} of {t} signature(s)" + ("" if n >= t else f" (needs {t - n} "
+                                                                          "more)")
+                  for role, (n, t) in status.items()]
+        raise PublishError(f"release {manifest.version} is not signed enough: {exc}",
+                           [str(exc), *detail]) from None
+    except SyncError as exc:
+        raise PublishError(f"release {manifest.version} refused: {exc}") from None
+    envelope = path.read_bytes()
+    _write(out / "manifests" / f"{pack.version}.json", envelope)
+    _write(out / "_headers", HEADERS_FILE.encode())
+    _write(out / "README.txt", README_FILE.encode())
+    _write(out / MANIFEST, envelope)  # last: this is what clients see
+    path.unlink()
+    return PublishReport(
+        version=pack.version, manifest_path=out / MANIFEST, documents=len(docs), written=[],
+        changes=dict(manifest.changes), expires=manifest.expires,
+        previous_version=previous.version if previous is not None else None,
+        signers=pack.signers,
+    )
+
+
+def publish(
+    src: str | Path,
+    key: Ed25519PrivateKey | Sequence[Ed25519PrivateKey],
+    out_dir: str | Path,
+    *,
+    root: TrustedRoot | None = None,
+    expires_days: float = 30,
+    version: int | None = None,
+    changelog: Mapping[str, str] | None = None,
+    min_app_version: str | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> PublishReport:
+    """Prepare, sign with every key and release in one step (scripts and tests).
+
+    Args:
+        src: KB source directory.
+        key: Signing key(s): together they must meet both roles' thresholds.
+        out_dir: Publisher output directory.
+        root: The root the release must satisfy (default: one in which exactly these keys
+            hold every role, i.e. only the signatures themselves are checked).
+        expires_days: As for :func:`prepare_release`.
+        version: As for :func:`prepare_release`.
+        changelog: As for :func:`prepare_release`.
+        min_app_version: As for :func:`prepare_release`.
+        now: As for :func:`prepare_release`.
+
+    Raises:
+        PublishError: As for :func:`prepare_release` and :func:`release`.
+    """
+    keys = [key] if not isinstance(key, Sequence) else list(key)
+    if not keys:
+        raise PublishError("at least one signing key is needed")
+    pending = prepare_release(src, out_dir, keys=keys, expires_days=expires_days,
+                              version=version, changelog=changelog,
+                              min_app_version=min_app_version, now=now)
+    if root is None:
+        root = TrustedRoot.from_public_keys([public_key_bytes(k) for k in keys], threshold=1)
+    report = release(out_dir, root, version=pending.version, now=now)
+    return PublishReport(
+        version=report.version, manifest_path=report.manifest_path,
+        documents=report.documents, written=pending.written, changes=report.changes,
+        expires=report.expires, previous_version=report.previous_version,
+        signers=report.signers,
+    )
+
+
+# --- roots ------------------------------------------------------------------------------------
+
+
+def _role(keys: Sequence[bytes], threshold: int, name: str) -> RoleEntry:
+    if not keys:
+        raise PublishError(f"the {name} role needs at least one key")
+    if not 1 <= threshold <= len(keys):
+        raise PublishError(f"the {name} threshold must be between 1 and {len(keys)}; "
+                           f"got {threshold}")
+    return RoleEntry(keyids=tuple(dict.fromkeys(keyid_for(k) for k in keys)),
+                     threshold=threshold)
+
+
+def draft_root(
+    out_dir: str | Path,
+    current: TrustedRoot,
+    *,
+    root_keys: Sequence[bytes],
+    publisher_keys: Sequence[bytes],
+    reviewer_keys: Sequence[bytes],
+    root_threshold: int = 1,
+    publisher_threshold: int = 1,
+    reviewer_threshold: int = 1,
+    expires_days: float = 365,
+    now: Callable[[], datetime] | None = None,
+) -> Path:
+    """Write the next root, unsigned, to ``pending-root/<N+1>.json``.
+
+    Publisher and clinical-reviewer keys must be distinct (one person must not be able to
+    approve a dose alone).
+
+    Returns:
+        The file written.
+
+    Raises:
+        PublishError: Bad thresholds, shared publisher/reviewer keys, or a bad expiry.
+    """
+    if not 0 < expires_days <= 3650:
+        raise PublishError(f"--expires must be between 1 and 3650 days; got {expires_days}")
+    shared = {keyid_for(k) for k in publisher_keys} & {keyid_for(k) for k in reviewer_keys}
+    if shared:
+        raise PublishError("a key cannot be both publisher and clinical-reviewer "
+                           f"({', '.join(sorted(shared))}): two people approve each release")
+    roles = {ROOT: _role(root_keys, root_threshold, ROOT),
+             PUBLISHER: _role(publisher_keys, publisher_threshold, PUBLISHER),
+             REVIEWER: _role(reviewer_keys, reviewer_threshold, REVIEWER)}
+    keys = {keyid_for(k): KeyEntry(public_key_hex=bytes(k).hex())
+            for k in [*root_keys, *publisher_keys, *reviewer_keys]}
+    issued = (now or (lambda: datetime.now(UTC)))().astimezone(UTC).replace(microsecond=0)
+    try:
+        body = RootBody(kind="root", version=current.version + 1,
+                        expires=issued + timedelta(days=expires_days), keys=keys,
+                        roles={name: roles[name] for name in ROLES})
+    except ValidationError as exc:
+        raise PublishError(f"root invalid: {exc}") from None
+    path = Path(out_dir) / PENDING_ROOT_DIR / f"{body.version}.json"
+    _write(path, make_envelope(body.to_json_bytes(), [], ROOT_PAYLOAD_TYPE))
+    return path
+
+
+def _pending_root(out: Path, current: TrustedRoot) -> Path:
+    path = out / PENDING_ROOT_DIR / f"{current.version + 1}.json"
+    if not path.exists():
+        raise PublishError(f"no pending root {current.version + 1} in {path.parent} "
+                           "(run kb root draft first)")
+    return path
+
+
+def root_signature_status(current: TrustedRoot, raw: bytes) -> dict[str, tuple[int, int]]:
+    """Signatures a pending root has and needs: ``old`` (root keys of ``current``) and
+    ``new`` (its own root keys).
+    """
+    env = Envelope.parse(raw, "the pending root", allow_unsigned=True)
+    body = RootBody.model_validate_json(env.body)
+    new = TrustedRoot(body, raw)
+    return {"old": (len(env.signed_by(current.role_keys(ROOT))), current.threshold(ROOT)),
+            "new": (len(env.signed_by(new.role_keys(ROOT))), new.threshold(ROOT))}
+
+
+def sign_root(out_dir: str | Path, key: Ed25519PrivateKey, current: TrustedRoot) -> Path:
+    """Add ``key``'s signature to the pending root; ``key`` must be a root key of the current
+    root or of the pending one.
+
+    Raises:
+        PublishError: No pending root, or the key is neither.
+    """
+    path = _pending_root(Path(out_dir), current)
+    raw = path.read_bytes()
+    try:
+        body = RootBody.model_validate_json(Envelope.parse(raw, path.name,
+                                                           allow_unsigned=True).body)
+    except (SyncError, ValidationError) as exc:
+        raise PublishError(f"{path} is not a root: {exc}") from None
+    keyid = keyid_for(public_key_bytes(key))
+    if keyid not in current.body.roles[ROOT].keyids and keyid not in body.roles[ROOT].keyids:
+        raise PublishError(f"key {keyid} is a root key of neither root version "
+                           f"{current.version} nor {body.version}")
+    _write(path, _add_signature(raw, key, path.name))
+    return path
+
+
+def release_root(out_dir: str | Path, current: TrustedRoot) -> TrustedRoot:
+    """Publish the pending root as ``root/<N+1>.json`` once it verifies as a client checks it.
+
+    Raises:
+        PublishError: No pending root, or it does not verify (thresholds of the old and of
+            the new root keys, version).
+    """
+    out = Path(out_dir)
+    path = _pending_root(out, current)
+    raw = path.read_bytes()
+    try:
+        new = verify_next_root(current, raw)
+    except SyncError as exc:
+        raise PublishError(f"root {current.version + 1} refused: {exc}") from None
+    _write(out / "root" / f"{new.version}.json", raw)
+    _write(out / "_headers", HEADERS_FILE.encode())
+    path.unlink()
+    return new
+
+
+# --- packs ------------------------------------------------------------------------------------
+
+
+def site_pack(out_dir: str | Path) -> tuple[int, bytes]:
+    """The live release of a site as an update file: (version, pack bytes).
+
+    Raises:
+        PublishError: Nothing released, or a document is missing from ``docs/``.
+    """
+    out = Path(out_dir)
+    manifest = read_published_manifest(out)
+    if manifest is None:
+        raise PublishError(f"{out / MANIFEST} does not exist (nothing released yet)")
+    docs = site_documents(out, manifest)
+    roots: list[bytes] = []
+    version = 2
+    while (out / "root" / f"{version}.json").exists():
+        roots.append((out / "root" / f"{version}.json").read_bytes())
+        version += 1
+    return manifest.version, build_pack(roots, (out / MANIFEST).read_bytes(), docs,
+                                        manifest.version)
+

@@ -21,9 +21,9 @@ from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.search import SearchHit
 from mobile_app.store.inputs import CalculatorInputsRepo, SavedInputs
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings, SettingsRepo
+from mobile_app.sync.service import UpdateInfo
 from mobile_app.ui import saved_inputs
 from mobile_app.ui.forms import Field, build_form, default_units, parse_number
-from mobile_app.ui.updates import UpdateInfo
 
 __all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
 

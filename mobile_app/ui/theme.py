@@ -5,11 +5,28 @@ The only place colours are chosen; views ask for roles ("danger", "unverified").
 
 from __future__ import annotations
 
+import dataclasses
+
 import flet as ft
 
-__all__ = ["SEVERITY_COLORS", "dark_theme", "evidence_color", "light_theme", "severity_color"]
+__all__ = [
+    "FONTS",
+    "SEVERITY_COLORS",
+    "SYMBOLS_FONT",
+    "dark_theme",
+    "evidence_color",
+    "light_theme",
+    "severity_color",
+]
 
 _SEED = "#1565C0"
+
+SYMBOLS_FONT = "BoneMets Symbols"
+"""Every non-ASCII glyph the content and the UI need (arrows, super-/subscript digits, Greek
+letters, signs), from DejaVu Sans (``scripts/make-fonts.py``). Every text style falls back to
+it, so Flutter never downloads a fallback font (offline there is none to download)."""
+FONTS = {SYMBOLS_FONT: "fonts/BoneMetsSymbols.ttf"}
+"""``page.fonts``: served from the project's ``assets/`` (server mode) or the site root (PWA)."""
 
 # Material 3 type scale (sp), multiplied by the user's text-size setting.
 _TYPE_SCALE = {
@@ -28,8 +45,13 @@ SEVERITY_COLORS = {
 
 def _text_theme(scale: float) -> ft.TextTheme:
     # Sizes only would leave the colour unset (black in dark mode): use the surface role.
-    return ft.TextTheme(**{k: ft.TextStyle(size=round(v * scale, 1), color=ft.Colors.ON_SURFACE)
-                           for k, v in _TYPE_SCALE.items()})
+    # Every style, also those without a size here, falls back to the symbols font.
+    styles = {f.name: ft.TextStyle(font_family_fallback=[SYMBOLS_FONT])
+              for f in dataclasses.fields(ft.TextTheme)}
+    styles.update({k: ft.TextStyle(size=round(v * scale, 1), color=ft.Colors.ON_SURFACE,
+                                   font_family_fallback=[SYMBOLS_FONT])
+                   for k, v in _TYPE_SCALE.items()})
+    return ft.TextTheme(**styles)
 
 
 def light_theme(scale: float = 1.0) -> ft.Theme:

@@ -71,3 +71,17 @@ def test_favourite_unfavourite_search_and_sections_keep_rows_whole(
     expect(tile(pg, "Hypocalcaemia: recognition")).to_have_count(0)
     opens(pg, "BED / EQD2")
     shot(pg, f"lists_after_use_{viewport}")
+
+
+def test_a_detail_opened_from_settings_shows_the_list_that_holds_it(
+        page: tuple[Page, Offsite], app_url: str, viewport: str) -> None:
+    pg, _ = page
+    open_app(pg, f"{app_url}/settings")
+    seen(pg, "Text size")
+    # A hand-off or link into a calculator: the tablet shows the Calculators list beside it.
+    pg.evaluate("() => { history.pushState({}, '', '/calc/mirels'); "
+                "dispatchEvent(new PopStateEvent('popstate')); }")
+    seen(pg, "Site")
+    if viewport == "tablet":
+        expect(tile(pg, "BED / EQD2").first).to_be_visible(timeout=T)
+        expect(pg.get_by_text("Text size")).to_have_count(0, timeout=T)

@@ -99,3 +99,74 @@ def test_update_installs_on_start_then_on_demand_with_changelog(
         ctx.close()
         app.stop()
     assert all("rive" in u for u in offsite.urls), offsite.urls
+
+
+def test_import_update_file_and_share_this_content(
+    browser: Browser, publisher: tuple[FaultServer, Ed25519PrivateKey, Path], tmp_path: Path
+) -> None:
+    """Server mode, no update source at all: Settings → Import update file installs a pack
+    (file picker; the bytes travel to the server over the app's own connection); a pack that
+    fails a check is refused with the reason; Share this content downloads the installed
+    content as a pack that another device installs."""
+    from mobile_app.sync.client import Updater
+    from mobile_app.sync.content import ContentStore
+    from mobile_app.sync.pack import PackSource
+    from mobile_app.sync.publish import site_pack
+    from mobile_app.sync.root import TrustedRoot
+
+    server, key, keys_file = publisher
+    out = server.root
+    publish(write_tree(tmp_path / "v2", set_dose(base_files(), HYPO, BOLUS, "20")), key, out,
+            version=2, changelog={"*": NOTE})
+    version, data = site_pack(out)
+    pack = tmp_path / "bonemets-content-v2.bmpack"
+    pack.write_bytes(data)
+    broken = tmp_path / "broken.bmpack"
+    broken.write_bytes(data[: len(data) // 2])
+    app = AppServer(tmp_path / "data", tmp_path / "app.log", BONEMETS_UPDATE_URL="",
+                    BONEMETS_TRUSTED_KEYS=str(keys_file))
+    offsite = Offsite()
+    ctx = new_context(browser, "phone", offsite, accept_downloads=True)
+    try:
+        pg = ctx.new_page()
+        open_app(pg, f"{app.url}/settings")
+        share = pg.get_by_role("button", name="Share this content")
+        expect(share).to_be_disabled(timeout=T)  # bundled content: nothing signed to share
+
+        with pg.expect_file_chooser(timeout=T) as chooser:
+            pg.get_by_role("button", name="Import update file").click()
+        chooser.value.set_files(str(broken))
+        seen(pg, re.compile(r"^Update rejected: the update file is not a complete pack"))
+        seen(pg, re.compile(r"Content version 1 \("))
+
+        with pg.expect_file_chooser(timeout=T) as chooser:
+            pg.get_by_role("button", name="Import update file").click()
+        chooser.value.set_files(str(pack))
+        seen(pg, "Installed version 2")
+        seen(pg, re.compile(r"Content version 2 \(.*signature verified"))
+        shot(pg, "pack_imported_settings_phone")
+
+        with pg.expect_download(timeout=T) as download:
+            share.click()
+        shared = tmp_path / "shared.bmpack"
+        download.value.save_as(shared)
+        assert download.value.suggested_filename == "bonemets-content-v2.bmpack"
+
+        open_app(pg, f"{app.url}/card/hypocalcemia")
+        seen(pg, f"Updated in content version 2: {NOTE}")
+        expect(pg.get_by_text(re.compile(r"^20 mL$")).first).to_be_visible(timeout=T)
+    finally:
+        ctx.close()
+        app.stop()
+    assert all("rive" in u for u in offsite.urls), offsite.urls
+
+    # The shared file installs on a colleague's device with every check (in a thread: the
+    # sync Playwright API keeps an event loop running in this one).
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    colleague = ContentStore(tmp_path / "colleague", TrustedRoot.from_file(keys_file))
+    updater = Updater(colleague, PackSource(shared.read_bytes(), "shared"))
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(asyncio.run, updater.run()).result()
+    assert result.state == "installed" and result.version == version, result.message

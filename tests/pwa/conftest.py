@@ -61,21 +61,26 @@ def free_port() -> int:
 
 
 class StaticServer:
-    """``python -m http.server`` on 127.0.0.1: a plain static server, nothing PWA-aware."""
+    """A static server on 127.0.0.1: ``python -m http.server`` (plain: nothing PWA-aware), or
+    with ``compressed`` the README's recipe, ``mobile-app serve-pwa`` (precompressed copies
+    sent with Content-Encoding).
+    """
 
-    def __init__(self, directory: Path, port: int, log: Path) -> None:
+    def __init__(self, directory: Path, port: int, log: Path, compressed: bool = False) -> None:
         self.directory = directory
         self.port = port
+        self.compressed = compressed
         self.url = f"http://127.0.0.1:{port}/"
         self._log_path = log
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = open(self._log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port),
-             "--directory", str(self.directory)],
-            stdout=log, stderr=subprocess.STDOUT)
+        cmd = ([sys.executable, "-m", "mobile_app", "serve-pwa", str(self.directory),
+                "--port", str(self.port)] if self.compressed else
+               [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.port),
+                "--directory", str(self.directory)])
+        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 20
         while not self.is_up():
@@ -212,12 +217,13 @@ def pwa_site(tmp_path_factory: pytest.TempPathFactory, update_host: UpdateHost,
 
 
 @pytest.fixture
-def static_server(tmp_path: Path) -> Iterator[Callable[[Path], StaticServer]]:
+def static_server(tmp_path: Path) -> Iterator[Callable[..., StaticServer]]:
     """Factory: serve a directory on a free port; every server is stopped at teardown."""
     servers: list[StaticServer] = []
 
-    def make(directory: Path) -> StaticServer:
-        server = StaticServer(directory, free_port(), tmp_path / f"server-{len(servers)}.log")
+    def make(directory: Path, compressed: bool = False) -> StaticServer:
+        server = StaticServer(directory, free_port(), tmp_path / f"server-{len(servers)}.log",
+                              compressed)
         servers.append(server)
         server.start()
         return server

@@ -14,12 +14,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from mobile_app.cli import main as cli_main
-from mobile_app.tools.pwa import BuildReport, refresh_service_worker
+from mobile_app.tools.pwa import ROOT, BuildReport, refresh_service_worker
+from mobile_app.ui.theme import FONTS, SYMBOLS_FONT
 from tests.e2e.test_browser import fill
 from tests.pwa.conftest import (
     Offsite,
@@ -56,8 +58,20 @@ def test_the_build_is_self_contained(pwa_site: tuple[Path, BuildReport]) -> None
     assert manifest["display"] == "standalone" and manifest["start_url"] == "."
     assert {"192x192", "512x512"} <= {i["sizes"] for i in manifest["icons"]}
     assert any(i["purpose"] == "maskable" for i in manifest["icons"])
-    for icon in manifest["icons"]:
-        assert (out / icon["src"]).is_file()
+    for icon in manifest["icons"]:  # the project's own icons (assets/), not Flet's
+        assert (out / icon["src"]).read_bytes() == (ROOT / "assets" / icon["src"]).read_bytes()
+    # The symbols font is in Flutter's font manifest (loaded before the first frame).
+    assert (out / "assets" / FONTS[SYMBOLS_FONT]).read_bytes() == (
+        ROOT / "assets" / FONTS[SYMBOLS_FONT]).read_bytes()
+    font_manifest = json.loads((out / "assets" / "FontManifest.json").read_text("utf-8"))
+    assert {"family": SYMBOLS_FONT, "fonts": [{"asset": FONTS[SYMBOLS_FONT]}]} in font_manifest
+    assert not any("KaTeX" in f["family"] or "Cupertino" in f["family"] for f in font_manifest)
+    # Precompressed copies for a server that honours them (mobile-app serve-pwa).
+    for rel in ("main.dart.js", "pyodide/pyodide.asm.wasm", "canvaskit/chromium/canvaskit.wasm",
+                "assets/fonts/MaterialIcons-Regular.otf"):
+        assert (out / f"{rel}.br").stat().st_size < (out / rel).stat().st_size / 2, rel
+        assert (out / f"{rel}.gz").is_file(), rel
+    assert not (out / "app.tar.gz.br").exists()
     # Nothing the browser would fetch from a CDN, and no unused renderer or debug files.
     for rel in ("index.html", "flutter_bootstrap.js", "main.dart.js", "python.js",
                 "python-worker.js"):
@@ -68,21 +82,36 @@ def test_the_build_is_self_contained(pwa_site: tuple[Path, BuildReport]) -> None
     assert not (out / "main.dart.wasm").exists() and not list(out.glob("canvaskit/skwasm*"))
     n, raw, gz = report.first_load("chromium")
     assert gz <= 20e6, report.format()
+    assert report.first_load_served("chromium") <= 15e6, report.format()
     assert report.rive_removed
 
 
 def test_installs_then_works_offline_after_a_browser_restart(
         pwa_site: tuple[Path, BuildReport],
-        static_server: Callable[[Path], StaticServer], tmp_path: Path) -> None:
+        static_server: Callable[..., StaticServer], tmp_path: Path) -> None:
     out, report = pwa_site
-    server = static_server(out)
+    server = static_server(out, compressed=True)  # the README's recipe: mobile-app serve-pwa
     profile = tmp_path / "profile"
     offsite = Offsite()
     timings: dict[str, float] = {}
+    encodings: dict[str, str | None] = {}
+    failed: list[str] = []
+
+    def watch(ctx: Any) -> None:
+        def response(r: Any) -> None:  # the site's own requests (not the update host's)
+            if r.url.startswith(server.url):
+                encodings[r.url.removeprefix(server.url)] = r.headers.get("content-encoding")
+                if r.status >= 400:
+                    failed.append(f"{r.status} {r.url}")
+
+        ctx.on("response", response)
+        ctx.on("requestfailed", lambda r: failed.append(f"failed {r.url}")
+               if r.url.startswith(server.url) else None)
 
     def online() -> None:
         with sync_playwright() as pw:
             ctx = launch(pw, profile, offsite)
+            watch(ctx)
             page = ctx.new_page()
             timings["online"] = open_app(page, server.url)
             page.get_by_role("button", name=RADIOTHERAPY).first.click()
@@ -108,6 +137,7 @@ def test_installs_then_works_offline_after_a_browser_restart(
     def offline() -> None:
         with sync_playwright() as pw:
             ctx = launch(pw, profile, offsite)
+            watch(ctx)
             page = ctx.new_page()
             timings["offline"] = open_app(page, server.url)
             seen(page, "Favourites")
@@ -130,6 +160,12 @@ def test_installs_then_works_offline_after_a_browser_restart(
             seen(page, re.compile(r"EQD2 17\.6 Gy"))
             seen(page, re.compile(r"BED 29\.33 Gy"))
             shot(page, "offline_bed_eqd2")
+            # The arrows of the bone-targeted agents card are drawn from the bundled font.
+            page.get_by_role("tab", name="Home").click()
+            page.get_by_role("button", name=re.compile(r"^Bone-targeted agents")).first.click()
+            seen(page, re.compile(r"60 → 3\.5 mg"))
+            page.wait_for_timeout(1000)
+            shot(page, "offline_arrow_glyphs")
             ctx.close()
 
     in_thread(offline)
@@ -138,11 +174,17 @@ def test_installs_then_works_offline_after_a_browser_restart(
     # Nothing outside 127.0.0.1 was needed (the Rive request is removed in the build).
     assert all("rive" in u for u in offsite.urls), offsite.urls
     assert offsite.urls == [], offsite.urls
+    # The big files came compressed; no request failed (no fallback-font fetch: every
+    # glyph the screens drew was in a bundled font).
+    for rel in ("main.dart.js", "pyodide/pyodide.asm.wasm", "canvaskit/chromium/canvaskit.wasm"):
+        assert encodings.get(rel) == "br", (rel, encodings)
+    assert failed == [], failed
+    assert not any("noto" in u.lower() for u in encodings), sorted(encodings)
 
 
 def test_a_new_build_is_offered_not_forced(
         pwa_site: tuple[Path, BuildReport],
-        static_server: Callable[[Path], StaticServer], tmp_path: Path) -> None:
+        static_server: Callable[..., StaticServer], tmp_path: Path) -> None:
     out, report = pwa_site
     site = tmp_path / "site"
     shutil.copytree(out, site)

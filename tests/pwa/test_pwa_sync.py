@@ -28,9 +28,9 @@ from mobile_app.tools.pwa import (
     ROOT,
     BuildError,
     BuildReport,
-    _write_service_worker,
     refresh_service_worker,
     update_base_url,
+    write_service_worker,
 )
 from tests.pwa.conftest import (
     Offsite,
@@ -219,7 +219,7 @@ def test_service_worker_leaves_update_requests_to_the_network(tmp_path: Path) ->
     variants = {"chromium": ["canvaskit/chromium/canvaskit.js",
                              "canvaskit/chromium/canvaskit.wasm"],
                 "full": ["canvaskit/canvaskit.js", "canvaskit/canvaskit.wasm"]}
-    _write_service_worker(site, common, variants, updates)
+    write_service_worker(site, common, variants, updates)
     cases = [
         (scope + "main.dart.js", "no-cors", "default"),  # app shell
         (scope + "manifest.json", "cors", "default"),  # the site's own web app manifest
@@ -241,7 +241,7 @@ def test_service_worker_leaves_update_requests_to_the_network(tmp_path: Path) ->
 
     # An update URL that would swallow the whole site is not bypassed (the app shell stays
     # offline); the app's own no-store fetches still go to the network.
-    _write_service_worker(site, common, variants, scope)
+    write_service_worker(site, common, variants, scope)
     assert _answered_by_sw(site / "sw.js", scope, cases[:3] + cases[5:6]) == [
         True, True, True, False]
 
@@ -270,7 +270,10 @@ def test_installs_a_signed_update_on_start_and_keeps_it_offline(
             assert paths[0] == "/bonemets/manifest.json", host.hits
             docs = [p for p in paths if p.startswith("/bonemets/docs/")]
             assert len(docs) == 1, host.hits  # delta: only the changed card was downloaded
-            assert all(origin == site_origin and code == 200 for _, origin, code in host.hits)
+            assert all(origin == site_origin for _, origin, _ in host.hits)
+            # every file was served, and the next root probed (none: no key rotation)
+            assert [(p, c) for p, _, c in host.hits if c != 200] == [
+                ("/bonemets/root/2.json", 404)], host.hits
 
             home_card(page)
             expect(page.get_by_text(NEW_DOSE).first).to_be_visible(timeout=T)
@@ -337,3 +340,75 @@ def test_without_cors_headers_the_update_is_not_installed_and_cors_is_named(
 
     in_thread(scenario)
     assert offsite.urls == [], offsite.urls
+
+
+def test_imports_an_update_file_offline_and_shares_it(
+        pwa_site: tuple[Path, BuildReport], pwa_publisher_key: Ed25519PrivateKey,
+        static_server: Callable[[Path], StaticServer], tmp_path: Path) -> None:
+    """The offline PWA (no site server, no update host, no network at all): Settings → Import
+    update file reads the pack in the browser and installs it with every check; the card shows
+    the new dose; Share this content downloads the installed content as a pack that another
+    device installs."""
+    from mobile_app.sync.client import Updater
+    from mobile_app.sync.content import ContentStore
+    from mobile_app.sync.pack import PackSource
+    from mobile_app.sync.publish import site_pack
+    from tests.sync.test_pack import rezip
+
+    out, report = pwa_site
+    site = tmp_path / "publisher-site"
+    publish(write_tree(tmp_path / "v2", set_dose(base_files(), HYPO, BOLUS, "20")),
+            pwa_publisher_key, site, version=2,
+            changelog={"*": "First signed release", "hypocalcemia": NOTE})
+    pack = tmp_path / "bonemets-content-v2.bmpack"
+    pack.write_bytes(site_pack(site)[1])
+    tampered = tmp_path / "tampered.bmpack"
+    tampered.write_bytes(rezip(pack.read_bytes(), lambda n, b: b.replace(
+        b'"amount": "20"', b'"amount": "90"') if n.startswith("docs/") else b))
+    assert rezip(tampered.read_bytes(), lambda n, b: b) != rezip(pack.read_bytes(),
+                                                                 lambda n, b: b)
+    shared = tmp_path / "shared.bmpack"
+    server = static_server(out)
+    offsite = Offsite()
+
+    def scenario() -> None:
+        with sync_playwright() as pw:
+            ctx = launch(pw, tmp_path / "profile", offsite)  # downloads are accepted
+            page = ctx.new_page()
+            open_app(page, server.url)
+            wait_for_precache(page, report)
+            server.stop()
+            ctx.set_offline(True)
+            reopen(page)
+            settings(page)
+            seen(page, re.compile(r"Content version 1 \("))
+
+            def import_file(path: Path) -> None:
+                with page.expect_file_chooser(timeout=T) as chooser:
+                    page.get_by_role("button", name="Import update file").click()
+                chooser.value.set_files(str(path))
+
+            import_file(tampered)
+            seen(page, re.compile(r"^Update rejected: cards/hypocalcemia.json does not match"))
+            seen(page, re.compile(r"Content version 1 \("))
+            import_file(pack)
+            seen(page, "Installed version 2")
+            seen(page, re.compile(r"Content version 2 \(.*signature verified"))
+            shot(page, "pack_imported_offline_settings")
+            with page.expect_download(timeout=T) as download:
+                page.get_by_role("button", name="Share this content").click()
+            download.value.save_as(shared)
+            home_card(page)
+            expect(page.get_by_text(NEW_DOSE).first).to_be_visible(timeout=T)
+            expect(page.get_by_text(OLD_DOSE, exact=True)).to_have_count(0)
+            seen(page, f"Updated in content version 2: {NOTE}")
+            shot(page, "pack_card_offline")
+            ctx.close()
+
+    in_thread(scenario)
+    assert offsite.urls == [], offsite.urls
+    colleague = ContentStore(tmp_path / "colleague",
+                             TrustedKeys.from_public_keys([public_key_bytes(pwa_publisher_key)]))
+    updater = Updater(colleague, PackSource(shared.read_bytes(), "shared"))
+    result = in_thread(lambda: __import__("asyncio").run(updater.run()))
+    assert result.state == "installed" and result.version == 2, result.message

@@ -8,8 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from mobile_app.store import (
-    ContentState,
-    ContentStateRepo,
     CorruptStoreError,
     FavouritesRepo,
     RecentsRepo,
@@ -18,6 +16,7 @@ from mobile_app.store import (
     Store,
     validate_item_key,
 )
+from mobile_app.sync.state import ContentState, ContentStateRepo
 
 BAD_KEYS = [
     "",
@@ -221,7 +220,8 @@ def test_settings_save_rejects_non_settings(store: Store) -> None:
 
 def test_content_state_defaults(store: Store) -> None:
     assert ContentStateRepo(store).get() == ContentState(
-        current=None, previous=None, highest_seen=0, source="bundled", updated_at=None
+        current=None, previous=None, highest_seen=0, source="bundled", updated_at=None,
+        trust=None,
     )
 
 
@@ -296,6 +296,7 @@ def test_file_holds_only_item_keys_settings_and_state(db_path: Path) -> None:
                 "highest_seen": 0,
                 "previous": None,
                 "source": "bundled",
+                "trust": None,
                 "updated_at": None,
             }
         },

@@ -1,22 +1,28 @@
 """Harness for the sync tests (sync-design §5.2).
 
 A real ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a daemon thread serves a publisher
-output directory. ``server.faults[path]`` replaces the normal answer for one URL path with a
-fault (status, truncated, body, endless, stall, drip, redirect); ``server.hits`` records every
-path requested, in order.
+output directory, with an ``ETag`` on every file and ``304`` for a matching ``If-None-Match``
+(like any static host). ``server.faults[path]`` replaces the normal answer for one URL path with a
+fault (status, truncated, body, endless, stall, drip, redirect, encoded, reset_after);
+``server.hits`` records every path requested, in order, and ``server.request_headers`` the
+headers of each request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import json
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from mobile_app.knowledge.loader import MANIFEST, read_bundled_files
-from mobile_app.sync.client import HttpxFetcher, SyncClient, SyncResult
+from mobile_app.sync.client import SyncClient, SyncResult
 from mobile_app.sync.content import ContentStore, LoadedContent, sha256_hex
-from mobile_app.sync.envelope import PAYLOAD_TYPE, TrustedKeys, keyid_for, make_envelope, pae
+from mobile_app.sync.envelope import PAYLOAD_TYPE, keyid_for, make_envelope, pae
+from mobile_app.sync.http import HttpxFetcher
 from mobile_app.sync.manifest import FileEntry, SignedManifest
 from mobile_app.sync.publish import PublishReport, public_key_bytes, publish
+from mobile_app.sync.root import TrustedRoot
 
 Fault = Callable[[BaseHTTPRequestHandler], None]
 
@@ -127,6 +135,62 @@ def drip(data: bytes, every: float) -> Fault:
     return fault
 
 
+def encoded(data: bytes, encoding: str, *, layers: int = 1) -> Fault:
+    """``data`` gzip-compressed ``layers`` times, sent with ``Content-Encoding: encoding``."""
+    for _ in range(layers):
+        data = gzip.compress(data)
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Encoding", encoding)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return fault
+
+
+def gzip_bomb(decoded_bytes: int, layers: int) -> bytes:
+    """Zeros of ``decoded_bytes`` gzip-compressed ``layers`` times, without ever holding the
+    decoded bytes (256 MB of zeros: about 250 kB in one layer, under 1 kB in two)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = bytes(1 << 20)
+    parts = [comp.compress(chunk) for _ in range(decoded_bytes // len(chunk))]
+    data = b"".join(parts) + comp.flush()
+    for _ in range(layers - 1):
+        data = gzip.compress(data, 9)
+    return data
+
+
+def raw_encoded(data: bytes, encoding: str) -> Fault:
+    """``data`` as it is, announced with ``Content-Encoding: encoding``."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Encoding", encoding)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    return fault
+
+
+def reset_after(data: bytes, keep: int) -> Fault:
+    """Announce the real length, send ``keep`` bytes, then reset the connection (TCP RST)."""
+
+    def fault(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data[:keep])
+        h.wfile.flush()
+        h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        h.connection.close()
+        h.close_connection = True
+
+    return fault
+
+
 def redirect(location: str, code: int = 302) -> Fault:
     def fault(h: BaseHTTPRequestHandler) -> None:
         h.send_response(code)
@@ -147,12 +211,17 @@ class FaultServer:
         self.root = root
         self.faults: dict[str, Fault] = {}
         self.hits: list[str] = []
+        self.request_headers: list[dict[str, str]] = []  # one per hit
+        self.etags = True  # like any static host: ETag, and 304 for a matching If-None-Match
+        self.last_modified = False  # Last-Modified, and 304 for a matching If-Modified-Since
+        self.not_modified = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 server.hits.append(path)
+                server.request_headers.append({k.lower(): v for k, v in self.headers.items()})
                 fault = server.faults.get(path)
                 if fault is not None:
                     fault(self)
@@ -162,9 +231,25 @@ class FaultServer:
                     status(404)(self)
                     return
                 data = target.read_bytes()
+                etag = f'"{sha256_hex(data)[:32]}"'
+                modified = formatdate(target.stat().st_mtime, usegmt=True)
+                if (server.etags and self.headers.get("If-None-Match") == etag) or (
+                    server.last_modified and not server.etags
+                    and self.headers.get("If-Modified-Since") == modified
+                ):
+                    server.not_modified += 1
+                    self.send_response(304)
+                    if server.etags:
+                        self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if server.etags:
+                    self.send_header("ETag", etag)
+                if server.last_modified:
+                    self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -186,6 +271,10 @@ class FaultServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def content_hits(self) -> list[str]:
+        """Hits other than root probes (``/root/<N>.json``)."""
+        return [h for h in self.hits if not h.startswith("/root/")]
 
     def doc_hits(self) -> list[str]:
         return [h for h in self.hits if h.startswith("/docs/")]
@@ -260,7 +349,7 @@ class Env:
     data: Path
     server: FaultServer
     key: Ed25519PrivateKey
-    keys: TrustedKeys
+    keys: TrustedRoot
     clock: list[datetime] = field(default_factory=lambda: [datetime.now(UTC)])
 
     def now(self) -> datetime:
@@ -319,12 +408,13 @@ class Env:
         async def go() -> SyncResult:
             async with HttpxFetcher(trust_env=False) as fetcher:
                 client = SyncClient(
-                    url or self.server.url, self.content, fetcher, keys=self.keys,
+                    url or self.server.url, self.content, fetcher,
                     now=(lambda: now) if now is not None else self.now, timeout=timeout, **kw,
                 )
                 return await client.sync()
 
         self.server.hits.clear()
+        self.server.request_headers.clear()
         return asyncio.run(go())
 
     def doc_path(self, data: bytes) -> str:
@@ -352,7 +442,7 @@ def sign(
 
 def installed(content: ContentStore) -> tuple[int, dict[str, str]]:
     """Re-load (re-verify) the content and return (version, {path: sha256})."""
-    fresh = ContentStore(content.data_dir, content.keys)
+    fresh = ContentStore(content.data_dir, content.anchor)
     loaded = fresh.load()
     return loaded.version, loaded.digests
 
@@ -373,7 +463,7 @@ def env(tmp_path: Path, signing_key: Ed25519PrivateKey) -> Iterator[Env]:
     out = tmp_path / "site"
     out.mkdir()
     server = FaultServer(out)
-    keys = TrustedKeys.from_public_keys([public_key_bytes(signing_key)])
+    keys = TrustedRoot.from_public_keys([public_key_bytes(signing_key)])
     try:
         yield Env(tmp=tmp_path, out=out, data=tmp_path / "data", server=server,
                   key=signing_key, keys=keys)

@@ -1,30 +1,31 @@
-"""`kb keygen`, `kb publish`, `kb status` and `sync` through `register()` on a fresh parser
-(the same wiring mobile_app.cli uses), with exit codes 0 / 1 / 2."""
+"""`kb keygen`, `kb publish`, `kb release`, `kb status` and `sync` through `mobile_app.cli.main`
+in-process, with exit codes 0 / 1 / 2; the deployment settings come from the environment
+(`BONEMETS_TRUSTED_KEYS`, `BONEMETS_DATA_DIR`) or the options that override them."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
+from mobile_app.cli import main
 from mobile_app.knowledge.loader import MANIFEST
-from mobile_app.sync.cli import register
-from tests.sync.conftest import Env, base_files, v3_files, write_tree
+from tests.sync.conftest import BOLUS, Env, base_files, v3_files, write_tree
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="mobile-app")
-    top = parser.add_subparsers(dest="command", required=True)
-    kb = top.add_parser("kb")
-    register(top, kb.add_subparsers(dest="kb_command", required=True))
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
+        return main(list(argv))
+    except SystemExit as exc:  # argparse usage errors
         return int(exc.code or 0)
-    code: int = args.func(args)
-    return code
+
+
+@pytest.fixture(autouse=True)
+def _no_deployment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BONEMETS_DATA_DIR", "FLET_APP_STORAGE_DATA", "BONEMETS_TRUSTED_KEYS",
+                 "BONEMETS_UPDATE_URL", "BONEMETS_TIMEOUT", "BONEMETS_SYNC_DEADLINE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def keyfile(env: Env) -> Path:
 
 
 def test_keygen_publish_sync_status_round_trip(
-    env: Env, keyfile: Path, capsys: pytest.CaptureFixture[str]
+    env: Env, keyfile: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keydir = env.tmp / "keys"
     assert run("kb", "keygen", "--out", str(keydir)) == 0
@@ -49,14 +50,21 @@ def test_keygen_publish_sync_status_round_trip(
     trusted.write_text(json.dumps({"keys": [entry]}))
     src = write_tree(env.tmp / "src1", base_files())
     key = str(keydir / "publisher_ed25519.pem")
+    # the deployment's own root, as the app and every command read it
+    monkeypatch.setenv("BONEMETS_TRUSTED_KEYS", str(trusted))
     assert run("kb", "publish", str(src), "--key", key, "--out", str(env.out),
                "--version", "2", "--note", "*=initial release") == 0
-    assert "published version 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pending release 2" in out
+    assert "publisher: 1 of 1 signature(s)" in out  # this one key holds both roles of root 1
+    assert not (env.out / MANIFEST).exists()  # nothing is live before kb release
+    assert run("kb", "release", str(env.out)) == 0
+    assert "released version 2" in capsys.readouterr().out
 
     data = str(env.tmp / "appdata")
-    assert run("sync", env.server.url, "--data-dir", data, "--keys", str(trusted)) == 0
+    assert run("sync", env.server.url, "--data-dir", data) == 0
     assert "installed version 2" in capsys.readouterr().out
-    assert run("sync", env.server.url, "--data-dir", data, "--keys", str(trusted)) == 0
+    assert run("sync", env.server.url, "--data-dir", data) == 0
     assert "up to date (version 2)" in capsys.readouterr().out
 
     src3 = write_tree(env.tmp / "src3", v3_files())
@@ -64,25 +72,38 @@ def test_keygen_publish_sync_status_round_trip(
     changelog.write_text(json.dumps({"hypocalcemia": "Calcium gluconate bolus now 20 mL."}))
     assert run("kb", "publish", str(src3), "--key", key, "--out", str(env.out),
                "--changelog", str(changelog)) == 0
+    assert run("kb", "release", str(env.out)) == 0
     capsys.readouterr()
-    assert run("sync", env.server.url, "--data-dir", data, "--keys", str(trusted), "--json") == 0
+    monkeypatch.setenv("BONEMETS_DATA_DIR", data)
+    assert run("sync", env.server.url, "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["state"] == "installed" and result["version"] == 3
-    assert result["requests"] == 2
+    assert result["requests"] == 3  # manifest, root/2.json (none), the changed card
     assert result["changes"] == [{"id": "hypocalcemia", "path": "cards/hypocalcemia.json",
                                   "kind": "changed",
                                   "note": "Calcium gluconate bolus now 20 mL."}]
 
-    assert run("kb", "status", "--data-dir", data, "--keys", str(trusted)) == 0
+    assert run("kb", "status") == 0
     out = capsys.readouterr().out
     assert "version:      3" in out and "source:       installed" in out
-    assert "signature by trusted key" in out
-    assert run("kb", "status", "--data-dir", data, "--keys", str(trusted), "--json") == 0
+    assert f"signed by publisher {entry['keyid']} and clinical reviewer {entry['keyid']}" in out
+    # card and search show what the app shows from that data directory
+    def bolus(argv: tuple[str, ...]) -> str:
+        assert run("card", "hypocalcemia", "--json", *argv) == 0
+        card = json.loads(capsys.readouterr().out)
+        return next(d["amount"] for s in card["sections"] for d in s.get("doses", [])
+                    if d["drug"] == BOLUS)
+
+    assert bolus(()) == "20"  # BONEMETS_DATA_DIR: the installed v3
+    assert bolus(("--data-dir", data)) == "20"
+    assert bolus(("--data-dir", str(env.tmp / "empty"))) != "20"  # nothing installed there
+    assert run("kb", "status", "--json") == 0
     status = json.loads(capsys.readouterr().out)
     assert status["version"] == 3 and status["pointer"]["previous"] == 2
     assert status["changes"] == {"hypocalcemia": "Calcium gluconate bolus now 20 mL."}
 
-    # the built-in keys do not trust this test key: the installed pack is not served
+    # the built-in root does not trust this test key: the installed pack is not served
+    monkeypatch.delenv("BONEMETS_TRUSTED_KEYS")
     assert run("kb", "status", "--data-dir", data) == 1
     assert "problem:" in capsys.readouterr().out
 
@@ -91,7 +112,7 @@ def test_sync_rejection_exits_1(at_v2: Env, keyfile: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     data = str(at_v2.data)
     (at_v2.out / MANIFEST).write_text("{}")
-    assert run("sync", at_v2.server.url, "--data-dir", data, "--keys", str(keyfile)) == 1
+    assert run("sync", at_v2.server.url, "--data-dir", data, "--trusted-keys", str(keyfile)) == 1
     assert capsys.readouterr().out.startswith("Update rejected:")
 
 
@@ -99,7 +120,7 @@ def test_data_dir_defaults_to_the_environment(at_v2: Env, keyfile: Path,
                                               monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BONEMETS_DATA_DIR", str(at_v2.data))
-    assert run("kb", "status", "--keys", str(keyfile)) == 0
+    assert run("kb", "status", "--trusted-keys", str(keyfile)) == 0
     assert "version:      2" in capsys.readouterr().out
 
 
@@ -111,7 +132,7 @@ def test_data_dir_defaults_to_the_environment(at_v2: Env, keyfile: Path,
         ("sync",),
         ("kb", "publish", "nowhere", "--key", "k", "--out", "o"),
         ("kb", "publish", ".", "--key", "k", "--out", "o", "--note", "no-equals-sign"),
-        ("kb", "status", "--keys", "/nonexistent/keys.json"),
+        ("kb", "status", "--trusted-keys", "/nonexistent/keys.json"),
     ],
 )
 def test_usage_errors_exit_2(argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from mobile_app.knowledge.loader import MANIFEST
-from mobile_app.sync.client import HttpxFetcher, SyncClient, SyncStatus
+from mobile_app.sync.client import SyncClient, SyncStatus
 from mobile_app.sync.errors import (
     AppTooOldError,
     DownloadTimeoutError,
@@ -23,6 +22,7 @@ from mobile_app.sync.errors import (
     RollbackError,
     TooLargeError,
 )
+from mobile_app.sync.http import HttpxFetcher
 from tests.sync.conftest import (
     BOLUS,
     DEXA,
@@ -81,7 +81,7 @@ def test_expiry_uses_one_fixed_start_time(at_v2: Env) -> None:
 
     async def go() -> None:
         async with HttpxFetcher(trust_env=False) as f:
-            await SyncClient(at_v2.server.url, at_v2.content, f, keys=at_v2.keys,
+            await SyncClient(at_v2.server.url, at_v2.content, f,
                              now=clock).sync()
 
     asyncio.run(go())
@@ -154,10 +154,10 @@ def test_overall_deadline_stops_a_slow_drip(at_v2: Env) -> None:
     before = installed(at_v2.content)
     files = v3_files()
     at_v2.publish(files, version=3, notes={"hypocalcemia": "x"})
-    at_v2.server.faults[at_v2.doc_path(files[HYPO])] = drip(files[HYPO], 0.05)
-    t0 = time.monotonic()
+    # The whole body would take several seconds and then install: a timeout error proves the
+    # per-request deadline covers the body, not each read (no wall-clock assertion).
+    at_v2.server.faults[at_v2.doc_path(files[HYPO])] = drip(files[HYPO][:200], 0.05)
     result = at_v2.sync(timeout=0.5)
-    assert time.monotonic() - t0 < 1.5
     assert isinstance(result.error, DownloadTimeoutError)
     assert installed(at_v2.content) == before
 
@@ -169,7 +169,7 @@ def test_progress_reports_checking_downloading_and_installed(at_v2: Env) -> None
 
     async def go() -> None:
         async with HttpxFetcher(trust_env=False) as f:
-            await SyncClient(at_v2.server.url, at_v2.content, f, keys=at_v2.keys,
+            await SyncClient(at_v2.server.url, at_v2.content, f,
                              concurrency=1).sync(seen.append)
 
     asyncio.run(go())
@@ -191,7 +191,7 @@ def test_a_failing_progress_callback_does_not_break_the_update(at_v2: Env) -> No
 
     async def go() -> str:
         async with HttpxFetcher(trust_env=False) as f:
-            r = await SyncClient(at_v2.server.url, at_v2.content, f, keys=at_v2.keys).sync(broken)
+            r = await SyncClient(at_v2.server.url, at_v2.content, f).sync(broken)
             return r.state
 
     assert asyncio.run(go()) == "installed"
@@ -256,7 +256,7 @@ def test_bundled_documents_are_reused_on_first_sync(env: Env) -> None:
     env.publish(files, version=2)
     result = env.sync()
     assert result.state == "installed"
-    assert env.server.hits == ["/manifest.json", env.doc_path(files[HYPO])]
+    assert env.server.hits == ["/manifest.json", "/root/2.json", env.doc_path(files[HYPO])]
 
 
 def test_envelope_must_be_the_exact_signed_bytes(at_v2: Env) -> None:

@@ -42,6 +42,7 @@ def test_current_then_previous_then_bundled(at_v2: Env) -> None:
     store = at_v2.content
     assert store.read_state().model_dump(exclude={"updated_at"}) == {
         "current": 3, "previous": 2, "highest_seen": 3, "source": at_v2.server.url,
+        "trust": at_v2.keys.manifest_trust(),
     }
     # current truncated (not even JSON) -> previous
     store.slot_path(3).write_bytes(store.slot_path(3).read_bytes()[:100])
@@ -101,7 +102,7 @@ def test_corrupt_pointer_falls_back_to_bundled_and_keeps_the_rollback_floor(at_v
     assert (loaded.source, loaded.version) == ("bundled", 1)
     assert any("content pointer" in p and "corrupt" in p for p in loaded.problems)
     # highest_seen is lost with the pointer; the verified slots on disk stand in for it
-    assert store.rollback_floor(loaded) == 3
+    assert store.rollback_floor(loaded).version == 3
     v3_manifest = (at_v2.out / "manifest.json").read_bytes()
     (at_v2.out / "manifest.json").write_bytes((at_v2.out / "manifests" / "2.json").read_bytes())
     assert isinstance(at_v2.sync().error, RollbackError)
@@ -121,7 +122,7 @@ def test_invalid_pointer_document_is_reported_not_reset(at_v2: Env) -> None:
     loaded = store.load()
     assert loaded.source == "bundled"
     assert any("content pointer" in p for p in loaded.problems)
-    assert store.rollback_floor(loaded) == 2
+    assert store.rollback_floor(loaded).version == 2
 
 
 def test_garbage_collection_keeps_only_current_and_previous(at_v2: Env) -> None:
@@ -132,7 +133,7 @@ def test_garbage_collection_keeps_only_current_and_previous(at_v2: Env) -> None:
     stale.write_text("half")
     assert at_v2.sync().state == "installed"
     names = sorted(p.name for p in at_v2.content.content_dir.iterdir())
-    assert names == ["kb-3.json", "kb-4.json", "state.json"]
+    assert names == ["kb-3.json", "kb-4.json", "state.json", "validators.json"]
     assert at_v2.content.read_state().model_dump(include={"current", "previous"}) == {
         "current": 4, "previous": 3,
     }
@@ -162,9 +163,9 @@ def test_newer_bundled_content_wins_over_an_older_installed_pack(
     files[MANIFEST] = build_manifest(files, version=5, issued=date(2026, 12, 1)).model_dump_json(
     ).encode()
     newer = load_files(files)
-    monkeypatch.setattr(content_mod, "_bundled", lambda: (newer, tuple(sorted(
-        (k, v) for k, v in files.items() if k != MANIFEST))))
+    monkeypatch.setattr(content_mod, "load_bundled", lambda: newer)
+    monkeypatch.setattr(content_mod, "read_bundled_files", lambda: dict(files))
     loaded = at_v2.content.load()
     assert (loaded.source, loaded.version) == ("bundled", 5)
     assert "newer than the installed version 2" in loaded.verification
-    assert at_v2.content.rollback_floor(loaded) == 5
+    assert at_v2.content.rollback_floor(loaded).version == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,14 +12,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from mobile_app.sync.envelope import (
     MAX_SIGNATURES,
     PAYLOAD_TYPE,
+    Envelope,
     TrustedKeys,
     keyid_for,
     make_envelope,
     pae,
-    verify_envelope,
 )
-from mobile_app.sync.errors import PayloadTypeError, SignatureError
+from mobile_app.sync.errors import NestingError, PayloadTypeError, SignatureError
 from mobile_app.sync.publish import public_key_bytes
+from mobile_app.sync.root import TrustedRoot
+
+
+@dataclass(frozen=True)
+class Verified:
+    body: bytes
+    keyids: tuple[str, ...]
+
+
+def verify_envelope(raw: bytes, keys: TrustedRoot) -> Verified:
+    """The manifest checks of the verifier, on an envelope: type, then both roles."""
+    env = Envelope.parse(raw)
+    if env.payload_type != PAYLOAD_TYPE:
+        raise PayloadTypeError("other payload type")
+    signers = keys.check_manifest(env, "the manifest")
+    return Verified(env.body, signers["publisher"])
 
 BODY = b'{"schema": 1, "version": 7}\n'
 
@@ -64,7 +81,7 @@ def test_each_key_counts_once_towards_the_threshold() -> None:
     a, b = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     keys = TrustedKeys.from_public_keys([public_key_bytes(a), public_key_bytes(b)], threshold=2)
     doubled = make_envelope(BODY, [_sig(a), _sig(a)])
-    with pytest.raises(SignatureError, match="2 trusted key"):
+    with pytest.raises(SignatureError, match="publisher 1 of 2, clinical-reviewer 1 of 2"):
         verify_envelope(doubled, keys)
     assert verify_envelope(make_envelope(BODY, [_sig(a), _sig(b)]), keys).keyids == (
         keyid_for(public_key_bytes(a)),
@@ -133,18 +150,38 @@ def test_trusted_keys_json_round_trip_and_checks() -> None:
     keys = TrustedKeys.from_public_keys([public_key_bytes(key)])
     assert TrustedKeys.from_json(json.dumps(keys.to_json())) == keys
     bad = keys.to_json()
-    bad["keys"][0]["keyid"] = "0" * 16
+    bad["keys"] = {"0" * 16: next(iter(bad["keys"].values()))}
     with pytest.raises(ValueError, match="does not match"):
         TrustedKeys.from_json(bad)
+    legacy = {"keys": [{"keyid": "0" * 16, "public_key_hex": public_key_bytes(key).hex()}]}
+    with pytest.raises(ValueError, match="does not match"):
+        TrustedKeys.from_json(legacy)
     with pytest.raises(ValueError):
         TrustedKeys.from_json({"keys": [{"public_key_hex": "ab"}]})
     with pytest.raises(ValueError):
         TrustedKeys.from_json({"keys": []})
     with pytest.raises(ValueError):
-        TrustedKeys.from_json(keys.to_json() | {"threshold": 2})
+        TrustedKeys.from_json({"keys": [{"public_key_hex": public_key_bytes(key).hex()}],
+                               "threshold": 2})
 
 
-def test_bundled_trusted_keys_load() -> None:
-    keys = TrustedKeys.bundled()
-    assert len(keys.keys) >= 1 and keys.threshold == 1
-    assert all(len(k.public_key) == 32 for k in keys.keys)
+def test_bundled_trusted_keys_are_root_version_1_of_the_shipped_key() -> None:
+    """The shipped trusted_keys.json is root v1: the key content was signed with holds every
+    role, so content installed before roots existed keeps verifying."""
+    root = TrustedKeys.bundled()
+    assert root.version == 1 and root.expires.year >= 2036
+    assert [k.keyid for k in root.keys] == ["3774d7488e81a499"]
+    for role in ("root", "publisher", "clinical-reviewer"):
+        assert [k.keyid for k in root.role_keys(role)] == ["3774d7488e81a499"]
+        assert root.threshold(role) == 1
+    # The older key-list format gives the same root.
+    legacy = TrustedKeys.from_json({"threshold": 1, "keys": [
+        {"keyid": "3774d7488e81a499", "public_key_hex": root.keys[0].public_key.hex()}]})
+    assert legacy.body.roles == root.body.roles and legacy.body.keys == root.body.keys
+
+
+def test_deeply_nested_envelope_is_a_named_rejection() -> None:
+    with pytest.raises(NestingError, match="nested more than 64 levels"):
+        Envelope.parse(b"[" * 200_000)
+    with pytest.raises(NestingError):
+        Envelope.parse(b'{"payloadType": ' + b"[" * 100 + b"]" * 100 + b"}")

@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,9 +81,10 @@ def test_01_first_sync_installs_and_every_card_is_readable(env: Env) -> None:
     assert loaded.digests == {p: sha256_hex(d) for p, d in files.items()}
     assert set(loaded.kb.cards) == {Path(p).stem for p in files if p.startswith("cards/")}
     assert all(card.sections for card in loaded.kb.cards.values())
-    # every document was already on the device (bundled): only the manifest was fetched
-    assert env.server.hits == ["/manifest.json"]
-    assert result.requests == 1
+    # every document was already on the device (bundled): only the manifest was fetched, and
+    # the next root probed (none: the host has no key rotation)
+    assert env.server.hits == ["/manifest.json", "/root/2.json"]
+    assert result.requests == 2
 
 
 # 2 -------------------------------------------------------------------------------------------
@@ -95,10 +95,17 @@ def test_02_no_change_is_up_to_date_with_only_the_manifest_fetched(at_v2: Env) -
     result = at_v2.sync()
     assert result.state == "up_to_date"
     assert result.message == "up to date (version 2)"
+    # one conditional request, answered 304: nothing else, not even a byte of body
     assert at_v2.server.hits == ["/manifest.json"]
-    assert result.requests == 1
-    assert result.bytes_downloaded == (at_v2.out / MANIFEST).stat().st_size
+    assert at_v2.server.not_modified == 1
+    assert (result.requests, result.bytes_downloaded, result.not_modified) == (1, 0, True)
     assert installed(at_v2.content) == before
+    # without validators on the host it is one full manifest (and the root probe)
+    at_v2.server.etags = False
+    full = at_v2.sync()
+    assert full.state == "up_to_date" and not full.not_modified
+    assert at_v2.server.hits == ["/manifest.json", "/root/2.json"]
+    assert full.bytes_downloaded == (at_v2.out / MANIFEST).stat().st_size
 
 
 # 3 -------------------------------------------------------------------------------------------
@@ -108,8 +115,8 @@ def test_03_delta_fetches_exactly_the_changed_document(at_v2: Env) -> None:
     files = _publish_v3(at_v2)
     result = at_v2.sync()
     assert result.state == "installed", result.message
-    assert at_v2.server.hits == ["/manifest.json", at_v2.doc_path(files[HYPO])]
-    assert result.requests == 2
+    assert at_v2.server.hits == ["/manifest.json", "/root/2.json", at_v2.doc_path(files[HYPO])]
+    assert result.requests == 3
     loaded = at_v2.content.load()
     assert loaded.version == 3
     assert dose_amount(loaded, "hypocalcemia", BOLUS) == "20"
@@ -246,9 +253,7 @@ def test_11_endless_document_is_aborted_at_its_signed_length(at_v2: Env) -> None
     before = installed(at_v2.content)
     files = _publish_v3(at_v2)
     at_v2.server.faults[at_v2.doc_path(files[HYPO])] = endless()
-    t0 = time.monotonic()
     result = at_v2.sync()
-    assert time.monotonic() - t0 < 2
     assert result.state == "rejected"
     assert isinstance(result.error, TooLargeError)
     assert result.error.limit == len(files[HYPO])
@@ -303,15 +308,15 @@ def test_14_missing_document_404(at_v2: Env) -> None:
 
 
 def test_15_slow_server_times_out_within_the_deadline(at_v2: Env) -> None:
+    """The stalled answer would arrive (as ``{}``, a signature error) after 5 s; a timeout
+    error proves the 0.5 s request deadline fired first (no wall-clock assertion)."""
     before = installed(at_v2.content)
     _publish_v3(at_v2)
-    at_v2.server.faults["/manifest.json"] = stall(2.0)
-    t0 = time.monotonic()
+    at_v2.server.faults["/manifest.json"] = stall(5.0)
     result = at_v2.sync(timeout=0.5)
-    elapsed = time.monotonic() - t0
     assert result.state == "offline"
     assert isinstance(result.error, DownloadTimeoutError)
-    assert 0.4 < elapsed < 1.5
+    assert "within 0.5 s" in result.message
     assert installed(at_v2.content) == before
 
 
@@ -367,12 +372,13 @@ def test_18_same_version_with_other_content_is_a_conflict(at_v2: Env) -> None:
 CRASH_CHILD = textwrap.dedent(
     """
     import asyncio, os, sys
-    from mobile_app.sync.client import HttpxFetcher, SyncClient
+    from mobile_app.sync.client import SyncClient
     from mobile_app.sync.content import ContentStore
-    from mobile_app.sync.envelope import TrustedKeys
+    from mobile_app.sync.http import HttpxFetcher
+    from mobile_app.sync.root import TrustedRoot
 
     data_dir, url, pub_hex = sys.argv[1:4]
-    keys = TrustedKeys.from_public_keys([bytes.fromhex(pub_hex)])
+    keys = TrustedRoot.from_public_keys([bytes.fromhex(pub_hex)])
 
     def crash(self, repo, state):
         staged = self.slot_path(state.current)
@@ -383,7 +389,7 @@ CRASH_CHILD = textwrap.dedent(
 
     async def main():
         async with HttpxFetcher(trust_env=False) as fetcher:
-            await SyncClient(url, ContentStore(data_dir, keys), fetcher, keys=keys).sync()
+            await SyncClient(url, ContentStore(data_dir, keys), fetcher).sync()
 
     asyncio.run(main())
     sys.exit(0)
@@ -430,7 +436,8 @@ def test_20_disk_full_while_staging(at_v2: Env, monkeypatch: pytest.MonkeyPatch)
     assert "No space left on device" in result.message
     assert installed(at_v2.content) == before
     leftovers = sorted(p.name for p in at_v2.content.content_dir.iterdir())
-    assert leftovers == ["kb-2.json", "state.json"]  # no kb-3, no temp/part file
+    # no kb-3, no temp/part file (validators.json: the HTTP validators of the installed v2)
+    assert leftovers == ["kb-2.json", "state.json", "validators.json"]
 
 
 # 21 ------------------------------------------------------------------------------------------

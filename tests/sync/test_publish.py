@@ -11,7 +11,7 @@ import pytest
 
 from mobile_app.knowledge.loader import MANIFEST
 from mobile_app.sync.content import sha256_hex
-from mobile_app.sync.envelope import TrustedKeys, keyid_for, verify_envelope
+from mobile_app.sync.envelope import Envelope, TrustedKeys, keyid_for
 from mobile_app.sync.errors import PublishError
 from mobile_app.sync.manifest import SignedManifest
 from mobile_app.sync.publish import (
@@ -55,7 +55,9 @@ def test_publish_writes_content_addressed_docs_and_a_signed_manifest(env: Env) -
         assert (env.out / "docs" / f"{sha256_hex(data)}.json").read_bytes() == data
     envelope = (env.out / MANIFEST).read_bytes()
     assert (env.out / "manifests" / "2.json").read_bytes() == envelope
-    manifest = SignedManifest.model_validate_json(verify_envelope(envelope, env.keys).body)
+    parsed = Envelope.parse(envelope)
+    env.keys.check_manifest(parsed, "the manifest")
+    manifest = SignedManifest.model_validate_json(parsed.body)
     assert manifest.version == 2
     assert manifest.files[HYPO].sha256 == sha256_hex(files[HYPO])
     assert manifest.expires - manifest.issued == timedelta(days=30)

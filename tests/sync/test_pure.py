@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECK = """
 import sys, threading
 import mobile_app.sync
-from mobile_app.sync import ContentStore, SyncClient, TrustedKeys, verify_envelope
+from mobile_app.sync import ContentStore, SyncClient, TrustedRoot, Updater, verify_pack
+from mobile_app.sync.pack import PackSource
 heavy = ("httpx", "httpcore", "cryptography", "nacl", "flet")
 loaded = sorted(m for m in heavy if m in sys.modules)
 assert not loaded, loaded
-store = ContentStore(sys.argv[1], TrustedKeys.bundled())
+store = ContentStore(sys.argv[1], TrustedRoot.bundled())
 assert store.load().source == "bundled"
 assert threading.active_count() == 1, threading.enumerate()
 print("ok")

@@ -16,9 +16,9 @@ import pytest
 from mobile_app.app import CHANGES, parse_route
 from mobile_app.store.db import Store
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
-from mobile_app.sync.client import HttpxFetcher
+from mobile_app.sync.http import HttpxFetcher
+from mobile_app.sync.service import ContentService
 from mobile_app.ui.state import AppState, CalculatorState, item_key
-from mobile_app.ui.updates import ContentService
 from mobile_app.ui.views.changes import change_rows, update_banners, update_section
 from tests.sync import conftest as sync_harness
 from tests.sync.conftest import BOLUS, HYPO, Env, base_files, dose_amount, edit_card, set_dose
@@ -266,3 +266,38 @@ def test_server_with_an_unusable_key_file_still_serves_its_content(
         assert info.message == f"Updates are off: the trusted key file {bad} is unusable"
     finally:
         app.server_content.cache_clear()
+
+
+def test_a_sync_does_not_reload_the_content_the_service_holds(
+        env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service holds verified content; a sync reuses it (its documents, its root) instead
+    of reading and re-verifying the installed files again, and verifies only the new
+    version once."""
+    import mobile_app.sync.client as client_module
+    from mobile_app.sync.content import ContentStore
+
+    env.publish(version=2)
+    svc = service(env)
+    assert run(svc.check) is not None and svc.content.version == 2
+    env.publish(set_dose(base_files(), HYPO, BOLUS, "20"), notes={"hypocalcemia": "20 mL"})
+
+    def no_reload(self: ContentStore) -> Any:
+        raise AssertionError("the installed content was loaded again")
+
+    verified: list[int] = []
+    real = client_module.verify_pack
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        pack = real(*args, **kw)
+        verified.append(pack.version)
+        return pack
+
+    monkeypatch.setattr(ContentStore, "load", no_reload)
+    monkeypatch.setattr(ContentStore, "_verify_slot", no_reload)
+    monkeypatch.setattr(client_module, "verify_pack", counting)
+    result = run(svc.check)
+    assert result is not None and result.state == "installed", result.message
+    assert verified == [3]
+    assert dose_amount(svc.content, "hypocalcemia", BOLUS) == "20"
+    again = run(svc.check)
+    assert again is not None and again.state == "up_to_date" and verified == [3]

@@ -96,6 +96,7 @@ def table_view(table: Table, dark: bool, grid: bool) -> ft.Control:
                 else ft.Colors.SURFACE_CONTAINER_HIGHEST, key=f"calc-table-{table.key}-{i}"))
     notes = [note_row(n, dark, ft.Icons.INFO_OUTLINE) for n in table.notes]
     return ft.Column([*head, *body, *notes], spacing=6, tight=True,
+                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
                      key=f"calc-table-{table.key}")
 
 

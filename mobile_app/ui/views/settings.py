@@ -8,9 +8,11 @@ from typing import Any
 import flet as ft
 
 from mobile_app import __version__
+from mobile_app.sync.service import ContentService
 from mobile_app.ui.components import TOUCH_STYLE, heading, sources_block, version_footer
 from mobile_app.ui.state import AppState
 from mobile_app.ui.views.changes import Open, update_section
+from mobile_app.ui.views.content_file import ContentFileActions
 
 __all__ = ["TEXT_SIZES", "SettingsView"]
 
@@ -26,7 +28,8 @@ DISCLAIMER = (
 
 @ft.component
 def SettingsView(state: AppState, check_updates: Callable[[Any], Any] | None = None,
-                 open_route: Open | None = None) -> ft.Control:
+                 open_route: Open | None = None,
+                 service: ContentService | None = None) -> ft.Control:
     """The settings screen."""
     s = state.settings
 
@@ -60,6 +63,7 @@ def SettingsView(state: AppState, check_updates: Callable[[Any], Any] | None = N
             ft.Divider(),
             *(update_section(state, check_updates, open_route)
               if check_updates is not None and open_route is not None else []),
+            *([ContentFileActions(state, service)] if service is not None else []),
             ft.Divider(),
             heading("About", "title_small"),
             ft.Text(f"BoneMets Pocket {__version__}"),

@@ -1,26 +1,39 @@
-"""Content updates for the UI: the content in use, sync on start and on demand, the status line
-and "what changed". A plain class (no Flet): views render :class:`UpdateInfo` snapshots.
+"""The content in use and its updates, for the app: sync on start and on demand, update files
+in and out, the status line and "what changed". A plain class (no Flet): views render
+:class:`UpdateInfo` snapshots.
 
 One :class:`ContentService` per process in server mode (content is not per user: every browser
 of the server sees the same verified content) and one per page in the browser build. Sessions
 subscribe to be told when the content or the status changes; a failing listener (a closed
-session) is dropped.
+session) is dropped. One update runs at a time, whether from the update host or from a file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from mobile_app.knowledge.loader import KnowledgeBase
-from mobile_app.sync.client import ChangeEntry, Fetcher, SyncClient, SyncResult, SyncStatus
+from mobile_app.sync.client import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_TIMEOUT_S,
+    ChangeEntry,
+    SyncClient,
+    SyncResult,
+    SyncStatus,
+    Updater,
+    changes_of,
+)
 from mobile_app.sync.content import ContentStore, LoadedContent, bundled_content
+from mobile_app.sync.errors import SyncError
+from mobile_app.sync.http import Fetcher
+from mobile_app.sync.pack import PackSource, pack_name
 
-__all__ = ["ChangeRow", "ContentService", "UpdateInfo"]
+__all__ = ["ContentService", "UpdateInfo", "UpdateState"]
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +47,6 @@ SOURCE_TEXT = {
     "previous": "previous update (the latest one failed verification), signature verified",
     "bundled": "bundled with the app",
 }
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    """One changed card or calculator, for the "What changed" screen."""
-
-    id: str
-    kind: str
-    """``added``, ``changed``, ``removed`` or ``updated`` (kind unknown after a restart)."""
-    note: str
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,14 @@ class UpdateInfo:
     checked_at: datetime | None
     configured: bool
     busy: bool
-    changes: tuple[ChangeRow, ...]
+    changes: tuple[ChangeEntry, ...]
     installed_now: bool
     """Whether this process installed the content now in use (show "updated" once)."""
     previous_version: int | None = None
+    shareable: bool = False
+    """Whether the content in use can be exported as an update file (it was signed)."""
+    can_import: bool = False
+    """Whether update files can be imported (content can be installed here)."""
 
     @property
     def source_text(self) -> str:
@@ -79,7 +86,7 @@ def _capitalised(text: str) -> str:
 
 @dataclass
 class ContentService:
-    """Owns the content in use and runs syncs; see the module docstring."""
+    """Owns the content in use and runs updates; see the module docstring."""
 
     store: ContentStore | None
     url: str | None
@@ -88,7 +95,8 @@ class ContentService:
     recheck_after: timedelta = timedelta(minutes=15)
     after_install: Callable[[], None] | None = None
     """Called after new content was installed (the browser build saves its files)."""
-    timeout_s: float = 15.0
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    deadline_s: float = DEFAULT_DEADLINE_S
     off_reason: str = ""
     """Why updates are off although they might be wanted (shown instead of the default)."""
 
@@ -113,7 +121,7 @@ class ContentService:
 
     @property
     def busy(self) -> bool:
-        """Whether a sync is running."""
+        """Whether an update is running."""
         return self._running is not None and not self._running.done()
 
     def due(self) -> bool:
@@ -130,16 +138,11 @@ class ContentService:
             issued=c.kb.issued.isoformat(), expired=c.expired, expires=c.expires,
             problems=tuple(c.problems), state=self.state, message=self.message,
             checked_at=self.checked_at, configured=bool(self.url), busy=self.busy,
-            changes=self._change_rows(), installed_now=self._changes is not None,
-            previous_version=self._previous_version,
+            changes=self._changes if self._changes is not None else changes_of(c),
+            installed_now=self._changes is not None,
+            previous_version=self._previous_version, shareable=c.shareable,
+            can_import=self.store is not None,
         )
-
-    def _change_rows(self) -> tuple[ChangeRow, ...]:
-        if self._changes is not None:
-            return tuple(ChangeRow(c.id, c.kind, c.note) for c in self._changes)
-        # After a restart: the changelog signed into the manifest of the installed version.
-        changes = sorted(self.content.changes.items())
-        return tuple(ChangeRow(i, "updated", note) for i, note in changes)
 
     def _off_message(self) -> str:
         return self.off_reason or "No update source configured; showing the content below"
@@ -165,11 +168,12 @@ class ContentService:
                 if listener in self._listeners:
                     self._listeners.remove(listener)
 
-    # --- syncing ------------------------------------------------------------------------------
+    # --- updating -----------------------------------------------------------------------------
 
     async def check(self) -> SyncResult | None:
-        """Sync now (or join the sync already running). Never raises for network or content
-        problems: they end in the status line and the installed content stays in use.
+        """Sync from the update host now (or join the update already running). Never raises
+        for network or content problems: they end in the status line and the installed
+        content stays in use.
 
         Returns:
             The outcome, or ``None`` when no update source is configured.
@@ -178,39 +182,97 @@ class ContentService:
             self.state, self.message = "unconfigured", self._off_message()
             self._notify()
             return None
-        if self._running is not None and not self._running.done():
-            return await asyncio.shield(self._running)
-        self._running = asyncio.ensure_future(self._sync(self.url, self.store,
-                                                         self.fetcher_factory))
-        return await asyncio.shield(self._running)
+        url, store, factory = self.url, self.store, self.fetcher_factory
 
-    async def _sync(self, url: str, store: ContentStore,
-                    factory: Callable[[], Fetcher]) -> SyncResult | None:
-        fetcher = factory()
-        client = SyncClient(url, store, fetcher, now=self.now, timeout=self.timeout_s)
-        try:
-            result = await client.sync(self._progress)
-        except Exception as exc:  # a bug must not take the app down; the content stays
-            log.exception("sync failed unexpectedly")
-            self.state, self.message = "error", f"Update failed: {exc}"
-            self.checked_at = self.now()
+        async def network() -> SyncResult:
+            fetcher = factory()
+            client = SyncClient(url, store, fetcher, now=self.now, timeout=self.timeout_s,
+                                deadline=self.deadline_s)
+            try:
+                return await client.sync(self._progress, serving=self.content)
+            finally:
+                aclose = getattr(fetcher, "aclose", None)
+                if aclose is not None:
+                    try:
+                        await aclose()
+                    except Exception:
+                        log.debug("closing the fetcher failed", exc_info=True)
+
+        return await self._exclusive(network, record_check=True)
+
+    async def import_pack(self, data: bytes, name: str = "update file") -> SyncResult | None:
+        """Install an update file with exactly the checks of a network update (waits for an
+        update already running). A file that fails any check is refused with the reason in
+        the status line; nothing changes then.
+
+        Returns:
+            The outcome, or ``None`` when content cannot be installed here.
+        """
+        store = self.store
+        if store is None:
+            self.state, self.message = "error", "Update files cannot be imported here"
             self._notify()
             return None
-        finally:
-            aclose = getattr(fetcher, "aclose", None)
-            if aclose is not None:
-                try:
-                    await aclose()
-                except Exception:
-                    log.debug("closing the fetcher failed", exc_info=True)
-        self.checked_at = self.now()
+
+        async def from_file() -> SyncResult:
+            try:
+                source = PackSource(data, name)
+            except SyncError as exc:
+                return self._refused(exc)
+            updater = Updater(store, source, now=self.now, timeout=self.timeout_s,
+                              deadline=self.deadline_s)
+            return await updater.run(self.content, self._progress)
+
+        while self.busy:
+            assert self._running is not None
+            await asyncio.shield(self._running)
+        return await self._exclusive(from_file, record_check=False)
+
+    def export_pack(self) -> tuple[str, bytes]:
+        """The content in use as an update file for another device: (file name, bytes).
+
+        Raises:
+            SignatureError: The content in use is the bundled one (nothing signed to share).
+            RuntimeError: No content store (updates are unavailable here).
+        """
+        if self.store is None:
+            raise RuntimeError("content updates are unavailable here")
+        return pack_name(self.content.version), self.store.export_pack(self.content)
+
+    def _refused(self, exc: SyncError) -> SyncResult:
+        reason = str(exc).rstrip(".")
+        return SyncResult(state=exc.state if exc.state != "offline" else "error",
+                          message=f"Update rejected: {reason}.", version=self.content.version,
+                          previous_version=self.content.version, error=exc)
+
+    async def _exclusive(self, run: Callable[[], Awaitable[SyncResult]],
+                         record_check: bool) -> SyncResult | None:
+        if self._running is not None and not self._running.done():
+            return await asyncio.shield(self._running)
+        self._running = asyncio.ensure_future(self._apply(run, record_check))
+        return await asyncio.shield(self._running)
+
+    async def _apply(self, run: Callable[[], Awaitable[SyncResult]],
+                     record_check: bool) -> SyncResult | None:
+        try:
+            result = await run()
+        except Exception as exc:  # a bug must not take the app down; the content stays
+            log.exception("update failed unexpectedly")
+            self.state, self.message = "error", f"Update failed: {exc}"
+            if record_check:
+                self.checked_at = self.now()
+            self._notify()
+            return None
+        if record_check:
+            self.checked_at = self.now()
         self.state = result.state
         self.message = _capitalised(result.message)
-        if result.state == "installed" and result.content is not None:
+        if result.content is not None:
             self._prepare(result.content.kb)
-            self._previous_version = result.previous_version
+            if result.state == "installed":
+                self._previous_version = result.previous_version
+                self._changes = result.changes
             self.content = result.content
-            self._changes = result.changes
             if self.after_install is not None:
                 try:
                     self.after_install()
