@@ -174,3 +174,17 @@ def test_switch_to_dark_mode(page: tuple[Page, Offsite], app_url: str, viewport:
     assert light > 180, light
     assert dark < 90, dark
     pg.get_by_role("button", name="System").click()  # leave the shared profile as found
+
+
+def test_the_test_browser_cannot_leave_loopback(page: tuple[Page, Offsite], app_url: str
+                                                ) -> None:
+    """The guard the other tests rely on: a request to a host name or to a public address
+    fails, and is recorded (the page fixture then fails on anything but the Rive runtime)."""
+    pg, offsite = page
+    open_app(pg, app_url)
+    outcome = pg.evaluate("""async (urls) => Promise.all(urls.map(u =>
+        fetch(u, {mode: 'no-cors', cache: 'no-store'}).then(() => 'reached', () => 'blocked')))""",
+                          ["http://example.com/rive-probe", "http://93.184.216.34/rive-probe"])
+    assert outcome == ["blocked", "blocked"]
+    assert [u for u in offsite.urls if u.endswith("/rive-probe")] == [
+        "http://example.com/rive-probe", "http://93.184.216.34/rive-probe"]
