@@ -345,5 +345,10 @@ def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     # The content lives as long as the server: keep it out of later garbage collections,
     # which would otherwise rescan it on every user action.
     gc.freeze()
+    # CanvasKit (dart2js), the renderer of the offline PWA too: one renderer for both modes,
+    # so what the browser tests see is what PWA users see. (With AUTO, Chromium got skwasm on
+    # dart2wasm, whose renderer process now and then spun at 100 % CPU for good in the
+    # large-text browser tests on a loaded machine, taking the page with it.)
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
+           web_renderer=ft.WebRenderer.CANVAS_KIT,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))
