@@ -81,7 +81,8 @@ def main() -> int:
     hello = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "hello_world" / "main.py")], cwd=ROOT,
         env={**os.environ, "FLET_FORCE_WEB_SERVER": "true", "FLET_SERVER_PORT": str(hello_port),
-             "FLET_WEB_NO_CDN": "true"},
+             "FLET_WEB_NO_CDN": "true",
+             "BENCH_WEB_RENDERER": "canvaskit"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,

@@ -5,6 +5,8 @@ Built by the project's own PWA pipeline, it pays every cost a Flet app pays in t
 main.py`` with no display) its button is the round-trip yardstick for a tap.
 """
 
+import os
+
 import flet as ft
 
 
@@ -20,4 +22,5 @@ def main(page: ft.Page) -> None:
     page.add(ft.Text("Hello, world!"), ft.Button("Click me", on_click=click), count)
 
 
-ft.run(main)
+# bench_ui.py serves it with the app's renderer (CanvasKit), so a tap compares like with like.
+ft.run(main, web_renderer=os.environ.get("BENCH_WEB_RENDERER", "auto"))
