@@ -188,3 +188,16 @@ def test_the_test_browser_cannot_leave_loopback(page: tuple[Page, Offsite], app_
     assert outcome == ["blocked", "blocked"]
     assert [u for u in offsite.urls if u.endswith("/rive-probe")] == [
         "http://example.com/rive-probe", "http://93.184.216.34/rive-probe"]
+
+
+def test_server_mode_renders_with_canvaskit(browser: Browser, app_url: str) -> None:
+    """The same renderer as the offline PWA (dart2js + CanvasKit), never skwasm/dart2wasm."""
+    offsite = Offsite()
+    ctx = new_context(browser, "phone", offsite)
+    pg = ctx.new_page()
+    loaded: list[str] = []
+    pg.on("requestfinished", lambda r: loaded.append(r.url.rsplit("/", 1)[-1]))
+    open_app(pg, app_url)
+    ctx.close()
+    assert "main.dart.js" in loaded and "canvaskit.wasm" in loaded, loaded
+    assert not [u for u in loaded if u.startswith(("main.dart.wasm", "skwasm"))], loaded
