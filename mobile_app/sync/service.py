@@ -101,8 +101,9 @@ class ContentService:
     """Why updates are off although they might be wanted (shown instead of the default)."""
 
     def __post_init__(self) -> None:
+        # The search index of the first content is built on first use (the app builds it
+        # after its first screen, or before serving); updates build it before they are shown.
         self.content: LoadedContent = self.store.load() if self.store else bundled_content()
-        self._prepare(self.content.kb)
         self.state: UpdateState = "idle" if self.url else "unconfigured"
         self.message = ("Not checked yet" if self.url
                         else self._off_message())
