@@ -1,8 +1,8 @@
 """Composition root: load the knowledge base, open the per-client store, render the app.
 
-Routes: ``/`` home, ``/calculators``, ``/settings``, ``/card/<id>``, ``/calc/<id>``.
-Phone (< 840 px): one column, bottom navigation, detail screens with a back button.
-Tablet/desktop: navigation rail, list and detail side by side.
+Routes are in :mod:`mobile_app.ui.routes`, the frame (phone: one column and a bottom bar;
+tablet: rail, list and detail side by side) in :mod:`mobile_app.ui.layout`, what screens may
+use (navigation, clipboard, content service) in :mod:`mobile_app.ui.services`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import flet as ft
 
@@ -27,15 +27,18 @@ from mobile_app.store.inputs import CalculatorInputsRepo
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.content import ContentStore
 from mobile_app.sync.service import ContentService
-from mobile_app.ui.state import AppState, item_key
-from mobile_app.ui.theme import FONTS, dark_theme, light_theme
+from mobile_app.ui.layout import phone_frame, tablet_frame
+from mobile_app.ui.routes import CALCULATORS, CHANGES, SETTINGS, Route, Section
+from mobile_app.ui.services import Services, ServicesContext
+from mobile_app.ui.state import AppState
+from mobile_app.ui.theme import FONTS, apply_theme
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
 from mobile_app.ui.views.changes import ChangesView
 from mobile_app.ui.views.home import HomeView
 from mobile_app.ui.views.settings import SettingsView
 
-__all__ = ["App", "data_dir", "main", "parse_route", "run"]
+__all__ = ["App", "data_dir", "main", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +46,6 @@ CLIENT_ID_KEY = "bonemets.client_id"
 _INDEX_DELAY_S = 1.0
 """After the first render, the search index is built this much later (the browser build has
 one thread: the first frame goes out first)."""
-CHANGES = "changes"
-"""Detail key of the "What changed" screen (``/changes``)."""
-SECTIONS = (
-    ("/", "Home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME),
-    ("/calculators", "Calculators", ft.Icons.CALCULATE_OUTLINED, ft.Icons.CALCULATE),
-    ("/settings", "Settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS),
-)
 
 
 @cache
@@ -120,39 +116,43 @@ def data_dir() -> Path:
     return config().data_dir
 
 
-def parse_route(route: str) -> tuple[str, str | None]:
-    """(section route, detail) of a URL: ``/card/x`` → (``/``, ``card:x``)."""
-    path = (route or "/").split("?", 1)[0].rstrip("/") or "/"
-    m = re.fullmatch(r"/(card|calc)/([a-z0-9_]+)", path)
-    if m:
-        section = "/calculators" if m.group(1) == "calc" else "/"
-        return section, item_key("card" if m.group(1) == "card" else "calc", m.group(2))
-    if path == "/changes":
-        return "/settings", CHANGES
-    if path in ("/calculators", "/settings"):
-        return path, None
-    return "/", None
+def _detail_view(state: AppState, route: Route, dark: bool, back: Any) -> ft.Control | None:
+    """The open card, calculator or "What changed" screen of a route (None: just the list)."""
+    if route.detail == CHANGES:
+        return ChangesView(state, back)
+    item = route.item
+    if item is None:
+        return None
+    kind, item_id = item
+    if kind == "card" and item_id in state.kb.cards:
+        return CardView(state, item_id, dark, back)
+    if kind == "calc" and item_id in state.kb.calculators:
+        return CalculatorView(state, state.calculator(item_id), dark, back)
+    return ft.Text(f"Not found: {route.path}")
+
+
+def _list_view(state: AppState, section: Section, selected: str | None) -> ft.Control:
+    if section == SETTINGS:
+        return SettingsView(state)
+    return HomeView(state, "calc" if section == CALCULATORS else None, selected=selected)
 
 
 @ft.component
-def App(state: AppState, copy_text: Callable[[str], Any],
-        service: ContentService | None = None) -> ft.Control:
-    """The whole app: navigation, layout and the current screen."""
+def App(state: AppState, services: Services) -> ft.Control:
+    """The whole app: follows the URL, applies the theme, shows notices and records recents;
+    the frame and the screens are in :mod:`mobile_app.ui.layout` and :mod:`mobile_app.ui.views`.
+    """
     page = ft.context.page
-    route, set_route = ft.use_state(page.route or "/")
-    # The list shown beside a detail on a tablet: the one the user opened it from (opening a
-    # calculator from Home keeps Home), so only a section route changes it.
-    list_section, set_list_section = ft.use_state(parse_route(page.route or "/")[0])
+    route, set_route = ft.use_state(Route.parse(page.route))
+    # The list beside a detail on a tablet: the one the user opened it from.
+    state_list, set_shown_list = ft.use_state(route.section)
+    shown_list = cast(Section, state_list)
 
     def mount() -> None:
         def on_route(e: ft.RouteChangeEvent) -> None:
-            sec, det = parse_route(e.route)
-            if det is None or det == CHANGES:
-                set_list_section(sec)
-            else:  # a card or calculator: keep a list that holds it, else show its own
-                set_list_section(lambda prev: prev if prev == "/" or (
-                    prev == "/calculators" and det.startswith("calc:")) else sec)
-            set_route(e.route)
+            new = Route.parse(e.route)
+            set_shown_list(new.list_beside)
+            set_route(new)
 
         def on_resize(e: ft.PageResizeEvent) -> None:
             state.width = e.width
@@ -163,17 +163,13 @@ def App(state: AppState, copy_text: Callable[[str], Any],
             state.width = float(page.width)
 
     ft.use_effect(mount, [])
-
     s = state.settings
 
-    def apply_theme() -> None:
-        page.theme = light_theme(s.text_scale)
-        page.dark_theme = dark_theme(s.text_scale)
-        page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(
-            s.theme, ft.ThemeMode.SYSTEM)
+    def theme_changed() -> None:
+        apply_theme(page, s.theme, s.text_scale)
         page.update()
 
-    ft.use_effect(apply_theme, [s.theme, s.text_scale])
+    ft.use_effect(theme_changed, [s.theme, s.text_scale])
 
     def show_notice() -> None:
         if state.notice:
@@ -182,78 +178,26 @@ def App(state: AppState, copy_text: Callable[[str], Any],
 
     ft.use_effect(show_notice, [state.notice])
 
-    section, detail = parse_route(route)
-
     def record_recent() -> None:
-        if detail is not None and state.exists(detail):
-            state.opened(detail)
+        if route.item is not None and state.exists(route.detail or ""):
+            state.opened(route.detail or "")
 
-    ft.use_effect(record_recent, [detail])
-
-    def go(path: str) -> Callable[[Any], Any]:
-        async def handler(_: Any) -> None:
-            await page.push_route(path)
-        return handler
-
+    ft.use_effect(record_recent, [route.detail])
     dark = s.theme == "dark" or (
         s.theme == "system" and page.platform_brightness == ft.Brightness.DARK)
 
-    async def check_updates(_: Any = None) -> None:
-        if service is not None:
-            await service.check()
+    async def open_section(section: Section) -> None:
+        await page.push_route(section)
 
-    detail_view: ft.Control | None = None
-    if detail == CHANGES:
-        detail_view = ChangesView(state, go, go(section) if state.is_phone else None)
-    elif detail is not None:
-        kind, item_id = detail.split(":", 1)
-        back = go(section) if state.is_phone else None
-        if kind == "card" and item_id in state.kb.cards:
-            detail_view = CardView(state, item_id, dark, go, back)
-        elif kind == "calc" and item_id in state.kb.calculators:
-            detail_view = CalculatorView(state, state.calculator(item_id), dark, back, copy_text,
-                                         go)
-        else:
-            detail_view = ft.Text(f"Not found: {route}")
+    def screen() -> ft.Control:
+        if state.is_phone:
+            detail = _detail_view(state, route, dark, services.open_route(route.section))
+            body = detail if detail is not None else _list_view(state, route.section, None)
+            return phone_frame(body, route.section, open_section)
+        return tablet_frame(_list_view(state, shown_list, route.detail),
+                            _detail_view(state, route, dark, None), shown_list, open_section)
 
-    def list_view(sec: str) -> ft.Control:
-        if sec == "/settings":
-            return SettingsView(state, check_updates, go, service)
-        return HomeView(state, go, "calc" if sec == "/calculators" else None,
-                        selected=None if state.is_phone else detail)
-
-    shown_section = section if state.is_phone else list_section
-    nav_index = [r for r, *_ in SECTIONS].index(shown_section)
-
-    async def on_nav(e: ft.Event[Any]) -> None:
-        await page.push_route(SECTIONS[int(e.control.selected_index)][0])
-
-    if state.is_phone:
-        body = detail_view if detail_view is not None else list_view(section)
-        return ft.SafeArea(ft.Column([
-            ft.Container(body, padding=ft.Padding.symmetric(horizontal=12, vertical=8),
-                         expand=True),
-            ft.NavigationBar(
-                destinations=[ft.NavigationBarDestination(icon=i, selected_icon=si, label=lbl)
-                              for _, lbl, i, si in SECTIONS],
-                selected_index=nav_index, on_change=on_nav, key="nav"),
-        ], spacing=0, expand=True), expand=True)
-
-    rail = ft.NavigationRail(
-        destinations=[ft.NavigationRailDestination(icon=i, selected_icon=si, label=lbl)
-                      for _, lbl, i, si in SECTIONS],
-        selected_index=nav_index, on_change=on_nav, label_type=ft.NavigationRailLabelType.ALL,
-        key="nav")
-    left = list_view(shown_section)
-    right = detail_view if detail_view is not None else ft.Container(
-        ft.Text("Choose a card or calculator.", italic=True), alignment=ft.Alignment.CENTER)
-    return ft.SafeArea(ft.Row([
-        rail,
-        ft.VerticalDivider(width=1),
-        ft.Container(left, width=380, padding=12),
-        ft.VerticalDivider(width=1),
-        ft.Container(right, expand=True, padding=16),
-    ], expand=True, vertical_alignment=ft.CrossAxisAlignment.STRETCH), expand=True)
+    return ServicesContext(services, screen)
 
 
 async def _open_store(page: ft.Page) -> Store:
@@ -304,9 +248,13 @@ async def main(page: ft.Page) -> None:
     async def copy_text(text: str) -> None:
         await clipboard.set(text)
 
-    page.theme = light_theme(state.settings.text_scale)
-    page.dark_theme = dark_theme(state.settings.text_scale)
-    page.render(App, state, copy_text, service)
+    def open_route(path: str) -> Callable[[Any], Any]:
+        async def handler(_: Any) -> None:
+            await page.push_route(path)
+        return handler
+
+    apply_theme(page, state.settings.theme, state.settings.text_scale)
+    page.render(App, state, Services(open_route, copy_text, service))
     page.run_task(_after_first_frame, service)
     if service.due():
         page.run_task(service.check)
@@ -345,5 +293,10 @@ def run(host: str = "127.0.0.1", port: int = 8550) -> None:
     # The content lives as long as the server: keep it out of later garbage collections,
     # which would otherwise rescan it on every user action.
     gc.freeze()
+    # CanvasKit (dart2js), the renderer of the offline PWA too: one renderer for both modes,
+    # so what the browser tests see is what PWA users see. (With AUTO, Chromium got skwasm on
+    # dart2wasm, whose renderer process now and then spun at 100 % CPU for good in the
+    # large-text browser tests on a loaded machine, taking the page with it.)
     ft.run(main, view=ft.AppView.WEB_BROWSER, host=host, port=port, no_cdn=True,
+           web_renderer=ft.WebRenderer.CANVAS_KIT,
            assets_dir=str(Path(__file__).resolve().parents[1] / "assets"))

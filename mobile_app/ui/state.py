@@ -24,8 +24,9 @@ from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, Settings,
 from mobile_app.sync.service import UpdateInfo
 from mobile_app.ui import saved_inputs
 from mobile_app.ui.forms import Field, build_form, default_units, parse_number
+from mobile_app.ui.routes import item_path, parse_item_key
 
-__all__ = ["AppState", "CalculatorState", "item_key", "parse_item_key"]
+__all__ = ["AppState", "CalculatorState"]
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +37,6 @@ CLEAR_AFTER_S = 12 * 60 * 60
 """Answers older than this are cleared when the calculator is opened again."""
 _FORM_LOCK = threading.Lock()
 """Serialises form updates: Flet may run synchronous handlers on several threads."""
-
-
-def item_key(kind: Literal["card", "calc"], item_id: str) -> str:
-    """Store key of a card or calculator ("card:hypocalcemia", "calc:sins")."""
-    return f"{kind}:{item_id}"
-
-
-def parse_item_key(key: str) -> tuple[str, str]:
-    """Inverse of :func:`item_key`."""
-    kind, _, item_id = key.partition(":")
-    return kind, item_id
 
 
 @ft.observable
@@ -177,7 +167,7 @@ class AppState:
                     continue
                 cs.set_value(field_name, format_number(value, 6, group=False)
                              if isinstance(value, int | float) else str(value))
-        return f"/{kind}/{target}"
+        return item_path(handoff.to)
 
     def notify(self, text: str) -> None:
         """Show a one-off message."""

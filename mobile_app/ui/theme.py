@@ -13,6 +13,7 @@ __all__ = [
     "FONTS",
     "SEVERITY_COLORS",
     "SYMBOLS_FONT",
+    "apply_theme",
     "dark_theme",
     "evidence_color",
     "light_theme",
@@ -65,6 +66,16 @@ def dark_theme(scale: float = 1.0) -> ft.Theme:
     # Flet builds page.dark_theme with a dark brightness; only the seed and type are ours.
     return ft.Theme(color_scheme_seed=_SEED, text_theme=_text_theme(scale),
                     visual_density=ft.VisualDensity.STANDARD)
+
+
+def apply_theme(page: ft.Page, mode: str, scale: float) -> None:
+    """Set the page's light and dark themes (text scaled by ``scale``) and its mode
+    ("system", "light" or "dark"); the caller sends the update.
+    """
+    page.theme = light_theme(scale)
+    page.dark_theme = dark_theme(scale)
+    page.theme_mode = {"light": ft.ThemeMode.LIGHT, "dark": ft.ThemeMode.DARK}.get(
+        mode, ft.ThemeMode.SYSTEM)
 
 
 def severity_color(severity: str, dark: bool) -> str:

@@ -30,15 +30,21 @@ SCREENS = {
 @pytest.fixture(params=[f"{v}-{s}" for v in VIEWPORTS for s in SCALES])
 def large_page(request: pytest.FixtureRequest, browser: Browser, app_url: str
                ) -> tuple[Page, str, float]:
+    """A page of a browser whose text size was set in Settings (the choice is kept per
+    browser): Settings is chosen in one tab, which is then closed, and the screen under test
+    opens in a new tab, as a returning user would. (Loading a second URL into the same Flutter
+    tab under CI load now and then left the navigation pending for ever in Chromium, with the
+    server answering the same URL at once.)"""
     viewport, scale_name = str(request.param).split("-")
     ctx = new_context(browser, viewport, Offsite())
-    pg = ctx.new_page()
-    open_app(pg, f"{app_url}/settings")
-    pg.get_by_role("radio", name=f"{scale_name}%").or_(
-        pg.get_by_role("button", name=f"{scale_name}%")).first.click()
-    pg.wait_for_timeout(1000)
     request.addfinalizer(ctx.close)
-    return pg, request.param, SCALES[scale_name]
+    settings = ctx.new_page()
+    open_app(settings, f"{app_url}/settings")
+    settings.get_by_role("radio", name=f"{scale_name}%").or_(
+        settings.get_by_role("button", name=f"{scale_name}%")).first.click()
+    settings.wait_for_timeout(1500)  # the choice is saved by the session's handler
+    settings.close()
+    return ctx.new_page(), request.param, SCALES[scale_name]
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))

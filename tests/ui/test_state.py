@@ -5,7 +5,6 @@ from __future__ import annotations
 import flet as ft
 import pytest
 
-from mobile_app.app import parse_route
 from mobile_app.knowledge.loader import KnowledgeBase
 from mobile_app.store.db import Store
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
@@ -113,16 +112,6 @@ def test_home_groups_list_cards_and_calculators_by_situation(app_state: AppState
         "Skeletal"]
     assert "card:hypocalcemia" in sections["Metabolic"]
     assert "calc:bed_eqd2" in sections["Treatment"]
-
-
-@pytest.mark.parametrize(("route", "parsed"), [
-    ("/", ("/", None)), ("/card/hypocalcemia", ("/", "card:hypocalcemia")),
-    ("/calc/sins", ("/calculators", "calc:sins")), ("/settings", ("/settings", None)),
-    ("/calculators/", ("/calculators", None)), ("/nonsense", ("/", None)),
-    ("/card/../../etc", ("/", None)),
-])
-def test_parse_route(route: str, parsed: tuple[str, str | None]) -> None:
-    assert parse_route(route) == parsed
 
 
 def test_builders(kb: KnowledgeBase) -> None:

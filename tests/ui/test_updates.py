@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from mobile_app.app import CHANGES, parse_route
 from mobile_app.store.db import Store
 from mobile_app.store.repositories import FavouritesRepo, RecentsRepo, SettingsRepo
 from mobile_app.sync.http import HttpxFetcher
 from mobile_app.sync.service import ContentService
-from mobile_app.ui.state import AppState, CalculatorState, item_key
+from mobile_app.ui.routes import item_key
+from mobile_app.ui.state import AppState, CalculatorState
 from mobile_app.ui.views.changes import change_rows, update_banners, update_section
 from tests.sync import conftest as sync_harness
 from tests.sync.conftest import BOLUS, HYPO, Env, base_files, dose_amount, edit_card, set_dose
@@ -184,10 +184,6 @@ def test_set_content_hides_items_the_new_content_lacks(env: Env) -> None:
     assert item_key("card", "pain_ladder") in state.favourites_repo.list()
     rows = {r[0]: r for r in change_rows(state)}
     assert rows["Pain ladder"][1:] == ("Removed", "Withdrawn", None)
-
-
-def test_changes_route() -> None:
-    assert parse_route("/changes") == ("/settings", CHANGES)
 
 
 def _texts(controls: list[Any]) -> list[str]:

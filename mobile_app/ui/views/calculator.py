@@ -29,7 +29,9 @@ from mobile_app.ui.components import (
 )
 from mobile_app.ui.forms import Field
 from mobile_app.ui.keyboard import decimal_keypad
-from mobile_app.ui.state import STALE_AFTER_S, AppState, CalculatorState, item_key
+from mobile_app.ui.routes import item_key
+from mobile_app.ui.services import use_services
+from mobile_app.ui.state import STALE_AFTER_S, AppState, CalculatorState
 from mobile_app.ui.theme import severity_color
 
 __all__ = ["CalculatorView", "figure_row", "plan_view", "table_view"]
@@ -274,10 +276,10 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
 
 @ft.component
 def CalculatorView(state: AppState, cs: CalculatorState, dark: bool,
-                   back: Callable[[Any], Any] | None,
-                   copy_text: Callable[[str], Awaitable[None]],
-                   go: Callable[[str], Callable[[Any], Any]] | None = None) -> ft.Control:
+                   back: Callable[[Any], Any] | None) -> ft.Control:
     """A calculator with its live result."""
+    services = use_services()
+    copy_text, go = services.copy_text, services.open_route
     calc = cs.calc
     key = item_key("calc", calc.id)
 

@@ -20,7 +20,9 @@ from mobile_app.ui.components import (
     sources_block,
     version_footer,
 )
-from mobile_app.ui.state import AppState, item_key
+from mobile_app.ui.routes import calc_path, item_key
+from mobile_app.ui.services import use_services
+from mobile_app.ui.state import AppState
 
 __all__ = ["CardView", "card_body", "change_notes_block"]
 
@@ -42,7 +44,7 @@ def card_body(state: AppState, card: Card, dark: bool,
     if card.calculators:
         out.append(ft.Row(
             [ft.FilledTonalButton(state.kb.calculators[c].title, icon=ft.Icons.CALCULATE,
-                                  on_click=open_route(f"/calc/{c}"), key=f"card-calc-{c}")
+                                  on_click=open_route(calc_path(c)), key=f"card-calc-{c}")
              for c in card.calculators],
             wrap=True, spacing=8, run_spacing=8))
     for sec in card.sections:
@@ -104,11 +106,11 @@ def _number_icon(i: int) -> ft.IconData:
 
 @ft.component
 def CardView(state: AppState, card_id: str, dark: bool,
-             open_route: Callable[[str], Callable[[Any], Any]],
              back: Callable[[Any], Any] | None) -> ft.Control:
     """A quick card: its header (back, title, favourite, and a jump-to-section menu for long
     cards) stays in view while the body scrolls.
     """
+    open_route = use_services().open_route
     card = state.kb.cards.get(card_id)
     if card is None:
         return ft.Text(f"Card “{card_id}” is not in content v{state.kb.version}.")

@@ -10,11 +10,12 @@ from typing import Any
 import flet as ft
 
 from mobile_app.ui.components import TOUCH_STYLE, back_button, heading
+from mobile_app.ui.routes import CHANGES_PATH, SETTINGS, calc_path, card_path
+from mobile_app.ui.services import Open, use_services
 from mobile_app.ui.state import AppState
 
 __all__ = ["ChangesView", "change_rows", "update_banners", "update_section"]
 
-Open = Callable[[str], Callable[[Any], Any]]
 
 KIND_TEXT = {"added": "New", "changed": "Changed", "removed": "Removed", "updated": "Updated"}
 STATE_ICON = {
@@ -38,9 +39,9 @@ def change_rows(state: AppState) -> list[tuple[str, str, str, str | None]]:
     rows: list[tuple[str, str, str, str | None]] = []
     for c in info.changes:
         if c.id in state.kb.cards:
-            title, route = state.kb.cards[c.id].title, f"/card/{c.id}"
+            title, route = state.kb.cards[c.id].title, card_path(c.id)
         elif c.id in state.kb.calculators:
-            title, route = state.kb.calculators[c.id].title, f"/calc/{c.id}"
+            title, route = state.kb.calculators[c.id].title, calc_path(c.id)
         else:
             title, route = c.id.replace("_", " ").capitalize(), None
         rows.append((title, KIND_TEXT.get(c.kind, c.kind), c.note, route))
@@ -72,13 +73,13 @@ def update_banners(state: AppState, open_route: Open) -> list[ft.Control]:
         out.append(_banner(
             f"Content may be out of date: its update signature expired{when}. Connect and "
             "check for updates in Settings, and check doses against your local protocol.",
-            ft.Icons.WARNING_AMBER, "stale-banner", open_route("/settings"), warning=True))
+            ft.Icons.WARNING_AMBER, "stale-banner", open_route(SETTINGS), warning=True))
     if info.installed_now and info.changes:
         out.append(_banner(
             f"Content updated to version {info.version}: "
             f"{len(info.changes)} item{'s' if len(info.changes) != 1 else ''} changed. "
             "See what changed.",
-            ft.Icons.NEW_RELEASES_OUTLINED, "update-banner", open_route("/changes")))
+            ft.Icons.NEW_RELEASES_OUTLINED, "update-banner", open_route(CHANGES_PATH)))
     return out
 
 
@@ -115,7 +116,7 @@ def update_section(state: AppState, check: Callable[[Any], Any], open_route: Ope
             "Checking…" if info.busy else "Check for updates", icon=ft.Icons.SYNC,
             on_click=check, disabled=info.busy or not info.configured, key="update-check",
             style=TOUCH_STYLE),
-        ft.OutlinedButton("What changed", icon=ft.Icons.HISTORY, on_click=open_route("/changes"),
+        ft.OutlinedButton("What changed", icon=ft.Icons.HISTORY, on_click=open_route(CHANGES_PATH),
                           key="update-changes", style=TOUCH_STYLE),
     ]
     controls.append(ft.Row(buttons, wrap=True, spacing=8, run_spacing=8))
@@ -123,11 +124,11 @@ def update_section(state: AppState, check: Callable[[Any], Any], open_route: Ope
 
 
 @ft.component
-def ChangesView(state: AppState, open_route: Open, back: Callable[[Any], Any] | None
-                ) -> ft.Control:
+def ChangesView(state: AppState, back: Callable[[Any], Any] | None) -> ft.Control:
     """Which cards and calculators changed in the content update now in use, with the
     publisher's changelog.
     """
+    open_route = use_services().open_route
     info = state.update
     header: list[ft.Control] = [] if back is None else [back_button(back)]
     header.append(ft.Container(heading("What changed", "title_large"), expand=True))

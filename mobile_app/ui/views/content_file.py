@@ -16,8 +16,8 @@ from typing import Any
 import flet as ft
 
 from mobile_app.sync.pack import PACK_SUFFIX
-from mobile_app.sync.service import ContentService
 from mobile_app.ui.components import TOUCH_STYLE
+from mobile_app.ui.services import use_services
 from mobile_app.ui.state import AppState
 
 __all__ = ["ContentFileActions"]
@@ -26,8 +26,10 @@ _EXTENSIONS = [PACK_SUFFIX.lstrip(".")]
 
 
 @ft.component
-def ContentFileActions(state: AppState, service: ContentService) -> ft.Control:
-    """The two buttons, and what they do."""
+def ContentFileActions(state: AppState) -> ft.Control:
+    """The two buttons, and what they do (shown only where there is a content service)."""
+    service = use_services().content
+    assert service is not None, "Settings shows these only with a content service"
     latest: ft.MutableRef[Callable[[ft.FilePickerResultEvent], Any] | None] = ft.use_ref(None)
 
     async def picked(e: ft.FilePickerResultEvent) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import flet as ft
 
 from mobile_app.ui.components import heading, tappable_tile
-from mobile_app.ui.state import AppState, item_key, parse_item_key
+from mobile_app.ui.routes import item_key, item_path, parse_item_key
+from mobile_app.ui.services import Open, use_services
+from mobile_app.ui.state import AppState
 from mobile_app.ui.views.changes import update_banners
 
 __all__ = ["GROUPS", "HomeView", "home_sections"]
@@ -18,14 +17,6 @@ GROUPS = (
     ("skeletal", "Skeletal", ft.Icons.ACCESSIBILITY_NEW),
     ("treatment", "Treatment", ft.Icons.MEDICATION_OUTLINED),
 )
-
-Open = Callable[[str], Callable[[Any], Any]]
-
-
-def _route(key: str) -> str:
-    kind, item_id = parse_item_key(key)
-    return f"/{'card' if kind == 'card' else 'calc'}/{item_id}"
-
 
 def _tile(state: AppState, key: str, open_route: Open, section: str, selected: bool
           ) -> ft.ListTile:
@@ -41,7 +32,7 @@ def _tile(state: AppState, key: str, open_route: Open, section: str, selected: b
     # The same item can be listed twice (under Favourites and in its group): the row's key
     # names its section too, so reconciliation can never pair one row's title with another
     # row's action.
-    tile = tappable_tile(state.title_of(key), subtitle, icon, open_route(_route(key)),
+    tile = tappable_tile(state.title_of(key), subtitle, icon, open_route(item_path(key)),
                          key=f"tile-{section}-{kind}-{item_id}", trailing=star)
     tile.selected = selected
     return tile
@@ -69,11 +60,12 @@ def home_sections(state: AppState) -> list[tuple[str, list[str]]]:
 
 
 @ft.component
-def HomeView(state: AppState, open_route: Open, only: str | None = None,
-             selected: str | None = None) -> ft.Control:
+def HomeView(state: AppState, only: str | None = None, selected: str | None = None
+             ) -> ft.Control:
     """The home list (``only="calc"`` lists calculators only); ``selected`` is the item open
     beside the list (tablet), highlighted.
     """
+    open_route = use_services().open_route
 
     async def on_search(e: ft.Event[ft.TextField]) -> None:
         state.search(e.control.value or "")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import flet as ft
 
 from mobile_app import __version__
-from mobile_app.sync.service import ContentService
 from mobile_app.ui.components import TOUCH_STYLE, heading, sources_block, version_footer
+from mobile_app.ui.services import use_services
 from mobile_app.ui.state import AppState
-from mobile_app.ui.views.changes import Open, update_section
+from mobile_app.ui.views.changes import update_section
 from mobile_app.ui.views.content_file import ContentFileActions
 
 __all__ = ["TEXT_SIZES", "SettingsView"]
@@ -27,10 +24,9 @@ DISCLAIMER = (
 
 
 @ft.component
-def SettingsView(state: AppState, check_updates: Callable[[Any], Any] | None = None,
-                 open_route: Open | None = None,
-                 service: ContentService | None = None) -> ft.Control:
+def SettingsView(state: AppState) -> ft.Control:
     """The settings screen."""
+    services = use_services()
     s = state.settings
 
     def segmented(key: str, options: list[tuple[str, str]], selected: str,
@@ -61,9 +57,8 @@ def SettingsView(state: AppState, check_updates: Callable[[Any], Any] | None = N
             segmented("settings-units", [("conventional", "Conventional (mg/dL)"),
                                          ("si", "SI (mmol/L)")], s.units, "units"),
             ft.Divider(),
-            *(update_section(state, check_updates, open_route)
-              if check_updates is not None and open_route is not None else []),
-            *([ContentFileActions(state, service)] if service is not None else []),
+            *update_section(state, services.check_updates, services.open_route),
+            *([ContentFileActions(state)] if services.content is not None else []),
             ft.Divider(),
             heading("About", "title_small"),
             ft.Text(f"BoneMets Pocket {__version__}"),
