@@ -12,7 +12,7 @@ import gc
 import hashlib
 import json
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from mobile_app.domain.calculators import REGISTRY, CalculatorSpec
+from mobile_app.domain.calculators import CALCULATORS, CalculatorSpec, spec_of
 from mobile_app.domain.models import Evidence, Result, worst_evidence
 from mobile_app.domain.scoring import PointScore
 from mobile_app.knowledge.models import (
@@ -87,9 +87,18 @@ class KBValidationError(Exception):
         self.problems = problems
 
 
+_Binding = tuple[CalculatorSpec[Any, Any, Any], BaseModel]
+
+
 @dataclass(frozen=True)
 class CalculatorEntry:
-    """A calculator bound to its knowledge-base parameters."""
+    """A calculator bound to its knowledge-base parameters.
+
+    What lists and search need (title, summary, group, evidence, hand-offs) is read when the
+    knowledge base loads. The calculator's code (:attr:`spec`) and its validated parameters
+    (:attr:`params`) are bound by ``bind``: at load time (then ``bind`` only returns them), or,
+    for the bundled knowledge base, on first use (:func:`load_bundled`).
+    """
 
     id: str
     title: str
@@ -97,11 +106,27 @@ class CalculatorEntry:
     group: str
     keywords: tuple[str, ...]
     refs: tuple[str, ...]
-    spec: CalculatorSpec[Any, Any, Any]
-    params: BaseModel
+    bind: Callable[[], _Binding] = field(repr=False, compare=False)
+    """Returns (spec, params); raises :class:`KBValidationError` if they do not fit."""
     evidence: Evidence = "confirmed"
     handoffs: tuple[Handoff, ...] = ()
     """Next screens its results offer."""
+    score: PointScore | None = field(default=None, repr=False, compare=False)
+    """The score table of a point-score document (read without binding)."""
+
+    @cached_property
+    def _bound(self) -> _Binding:
+        return self.bind()
+
+    @property
+    def spec(self) -> CalculatorSpec[Any, Any, Any]:
+        """The calculator's code (imported on first use for the bundled knowledge base)."""
+        return self._bound[0]
+
+    @property
+    def params(self) -> BaseModel:
+        """The knowledge-base parameters, validated against the calculator's model."""
+        return self._bound[1]
 
     def run(self, raw: Mapping[str, Any]) -> Result:
         """Validate the raw input and compute (raises :class:`InputError` on bad input)."""
@@ -123,7 +148,7 @@ class CalculatorEntry:
     @property
     def point_score(self) -> PointScore | None:
         """The score table, for point-score calculators."""
-        return self.params if isinstance(self.params, PointScore) else None
+        return self.score
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,21 @@ class KnowledgeBase:
     def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Ranked, typo-tolerant search across cards and calculators."""
         return self.index.search(query, limit)
+
+    def check_calculators(self) -> None:
+        """Bind every calculator now (see ``defer_calculators`` of :func:`load_files`).
+
+        Raises:
+            KBValidationError: Listing every calculator problem found.
+        """
+        problems: list[str] = []
+        for entry in self.calculators.values():
+            try:
+                entry.spec  # noqa: B018
+            except KBValidationError as exc:
+                problems += exc.problems
+        if problems:
+            raise KBValidationError(problems)
 
     def cite(self, ids: tuple[str, ...] | list[str]) -> list[Reference]:
         """The references for these ids, in order (unknown ids are impossible after loading)."""
@@ -216,19 +256,26 @@ def _uncited(obj: Any, path: str, cited: bool) -> Iterator[str]:
         yield f"{path} = {obj!r}"
 
 
-def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True) -> KnowledgeBase:
+def load_files(files: Mapping[str, bytes], *, check_manifest: bool = True,
+               defer_calculators: bool = False) -> KnowledgeBase:
     """Validate every document and cross-reference, then build the knowledge base.
 
     Args:
         files: Relative path → raw bytes, including ``manifest.json``.
         check_manifest: Check each file's sha256 and length against the manifest (turn off
             only for content whose integrity was verified another way).
+        defer_calculators: Bind each calculator to its code on first use instead of now
+            (importing its module, validating its parameters and hand-off fields; a problem
+            then raises :class:`KBValidationError` from that first use, or from
+            :meth:`KnowledgeBase.check_calculators`). Only for content the test suite
+            validates in full: the bundled knowledge base.
 
     Raises:
         KBValidationError: Listing every problem found.
     """
     with _gc_paused():
-        return _load_files(files, check_manifest=check_manifest)
+        return _load_files(files, check_manifest=check_manifest,
+                           defer_calculators=defer_calculators)
 
 
 def load_documents(documents: Mapping[str, bytes], manifest: Manifest) -> KnowledgeBase:
@@ -247,7 +294,8 @@ def load_documents(documents: Mapping[str, bytes], manifest: Manifest) -> Knowle
 
 
 def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
-                manifest: Manifest | None = None) -> KnowledgeBase:
+                manifest: Manifest | None = None,
+                defer_calculators: bool = False) -> KnowledgeBase:
     problems: list[str] = []
     if manifest is None:
         if MANIFEST not in files:
@@ -314,19 +362,14 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
                     problems.append(f"{name}: uncited figure at {path}")
 
     calculators: dict[str, CalculatorEntry] = {}
-    for calc_id in sorted(set(REGISTRY) - set(raw_calcs)):
+    for calc_id in sorted(set(CALCULATORS) - set(raw_calcs)):
         problems.append(f"calculator {calc_id!r} has no knowledge-base document")
     for calc_id, (name, doc) in sorted(raw_calcs.items()):
-        spec = REGISTRY.get(calc_id)
-        if spec is None:
+        if calc_id not in CALCULATORS:
             problems.append(f"{name}: no calculator code for id {calc_id!r}")
             continue
-        params: BaseModel
+        parameters: Any = None
         if isinstance(doc, PointScoreDoc):
-            if not issubclass(spec.params_model, PointScore):
-                problems.append(f"{name}: {calc_id} is a formula calculator, not a point score")
-                continue
-            params = doc
             evidence = doc.evidence
         else:
             try:
@@ -334,19 +377,22 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
             except KeyError as exc:
                 problems.append(f"{name}: {exc.args[0]}")
                 continue
-            try:
-                params = spec.params_model.model_validate(parameters)
-            except ValidationError as exc:
-                for err in exc.errors(include_url=False):
-                    loc = ".".join(str(p) for p in err["loc"])
-                    problems.append(f"{name}: parameters.{loc}: {err['msg']}")
-                continue
             evidence = worst_evidence(_evidences(parameters))
         calculators[calc_id] = CalculatorEntry(
             id=calc_id, title=doc.title, summary=doc.summary, group=doc.group,
-            keywords=doc.keywords, refs=doc.refs, spec=spec, params=params, evidence=evidence,
-            handoffs=doc.handoffs,
+            keywords=doc.keywords, refs=doc.refs, bind=_binder(calc_id, name, doc, parameters),
+            evidence=evidence, handoffs=doc.handoffs,
+            score=doc if isinstance(doc, PointScoreDoc) else None,
         )
+    for calc in calculators.values():
+        problems += _handoff_target_problems(calc, cards, calculators)
+    if not defer_calculators:
+        for calc_id, calc in list(calculators.items()):
+            try:
+                calc.spec  # noqa: B018  (bind now: code, parameters and hand-off fields)
+            except KBValidationError as exc:
+                problems += exc.problems
+                del calculators[calc_id]
 
     for owner, ref_ids in _all_ref_ids(cards, raw_calcs, shared):
         for rid in ref_ids:
@@ -356,8 +402,6 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
         for calc_id in card.calculators:
             if calc_id not in raw_calcs:
                 problems.append(f"cards/{card.id}.json: links unknown calculator {calc_id!r}")
-    for calc_entry in calculators.values():
-        problems += _handoff_problems(calc_entry, cards, calculators)
     if not references:
         problems.append("no references document")
     if problems:
@@ -371,40 +415,79 @@ def _load_files(files: Mapping[str, bytes], *, check_manifest: bool,
     )
 
 
-def _handoff_problems(entry: CalculatorEntry, cards: Mapping[str, Card],
-                      calcs: Mapping[str, CalculatorEntry]) -> list[str]:
-    """Hand-offs must name an existing target, and carry into its real input fields from
-    attributes the result really has.
-    """
+def _binder(calc_id: str, name: str, doc: PointScoreDoc | FormulaCalc,
+            parameters: Any) -> Callable[[], _Binding]:
+    """Binds a calculator document to its code (:attr:`CalculatorEntry.bind`)."""
+
+    def bind() -> _Binding:
+        problems: list[str] = []
+        spec = spec_of(calc_id)
+        params: BaseModel
+        if isinstance(doc, PointScoreDoc):
+            if not issubclass(spec.params_model, PointScore):
+                raise KBValidationError(
+                    [f"{name}: {calc_id} is a formula calculator, not a point score"])
+            params = doc
+        else:
+            try:
+                params = spec.params_model.model_validate(parameters)
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False):
+                    loc = ".".join(str(p) for p in err["loc"])
+                    problems.append(f"{name}: parameters.{loc}: {err['msg']}")
+                raise KBValidationError(problems) from None
+        problems += _handoff_field_problems(calc_id, spec, doc.handoffs)
+        if problems:
+            raise KBValidationError(problems)
+        return spec, params
+
+    return bind
+
+
+def _handoff_target_problems(entry: CalculatorEntry, cards: Mapping[str, Card],
+                             calcs: Mapping[str, CalculatorEntry]) -> list[str]:
+    """Hand-offs must name an existing target (a card takes no values)."""
     where = f"calculators/{entry.id}.json: handoff"
     out: list[str] = []
-    if not entry.handoffs:
-        return out
-    result_fields = set(_result_model(entry).model_fields)
     for h in entry.handoffs:
         kind, _, target = h.to.partition(":")
         if kind == "card" and target not in cards:
             out.append(f"{where} to unknown card {target!r}")
-        elif kind == "calc":
-            if target not in calcs:
-                out.append(f"{where} to unknown calculator {target!r}")
-                continue
-            inputs = set(calcs[target].spec.input_model.model_fields)
-            for field_name, attr in h.carry.items():
-                if field_name not in inputs:
-                    out.append(f"{where} to {target}: no input {field_name!r}")
-                own = attr.removeprefix("input:")
-                if attr.startswith("input:") and own not in entry.spec.input_model.model_fields:
-                    out.append(f"{where} to {target}: no input {own!r} to carry")
-                elif not attr.startswith("input:") and attr not in result_fields:
-                    out.append(f"{where} to {target}: the result has no {attr!r}")
+        elif kind == "calc" and target not in calcs:
+            out.append(f"{where} to unknown calculator {target!r}")
         if kind == "card" and h.carry:
             out.append(f"{where} to a card cannot carry values")
     return out
 
 
-def _result_model(entry: CalculatorEntry) -> type[BaseModel]:
-    hints = typing.get_type_hints(entry.spec.compute)
+def _handoff_field_problems(calc_id: str, spec: CalculatorSpec[Any, Any, Any],
+                            handoffs: tuple[Handoff, ...]) -> list[str]:
+    """Hand-offs carry into their target's real input fields from attributes the result
+    really has (targets that exist: :func:`_handoff_target_problems`).
+    """
+    where = f"calculators/{calc_id}.json: handoff"
+    out: list[str] = []
+    if not handoffs:
+        return out
+    result_fields = set(_result_model(spec).model_fields)
+    for h in handoffs:
+        kind, _, target = h.to.partition(":")
+        if kind != "calc" or target not in CALCULATORS:
+            continue
+        inputs = set(spec_of(target).input_model.model_fields)
+        for field_name, attr in h.carry.items():
+            if field_name not in inputs:
+                out.append(f"{where} to {target}: no input {field_name!r}")
+            own = attr.removeprefix("input:")
+            if attr.startswith("input:") and own not in spec.input_model.model_fields:
+                out.append(f"{where} to {target}: no input {own!r} to carry")
+            elif not attr.startswith("input:") and attr not in result_fields:
+                out.append(f"{where} to {target}: the result has no {attr!r}")
+    return out
+
+
+def _result_model(spec: CalculatorSpec[Any, Any, Any]) -> type[BaseModel]:
+    hints = typing.get_type_hints(spec.compute)
     model = hints.get("return")
     return model if isinstance(model, type) and issubclass(model, BaseModel) else Result
 
@@ -501,9 +584,12 @@ def load_bundled() -> KnowledgeBase:
     """The knowledge base shipped with the app: loaded and validated once per process.
 
     The one entry point to the bundled content: the app, sync (``bundled_content``), the CLI
-    and the tests all call this, so it is never loaded twice.
+    and the tests all call this, so it is never loaded twice. Every document is validated and
+    hash-checked now; calculators are bound to their code on first use
+    (``defer_calculators``), so starting the app imports no calculator module. The test
+    suite and ``mobile-app kb validate`` check every calculator in full.
     """
-    return load_files(read_bundled_files())
+    return load_files(read_bundled_files(), defer_calculators=True)
 
 
 def load_directory(path: str | Path) -> KnowledgeBase:

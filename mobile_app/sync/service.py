@@ -15,23 +15,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from mobile_app.config import DEFAULT_DEADLINE_S, DEFAULT_TIMEOUT_S
 from mobile_app.knowledge.loader import KnowledgeBase
-from mobile_app.sync.client import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_TIMEOUT_S,
-    ChangeEntry,
-    SyncClient,
-    SyncResult,
-    SyncStatus,
-    Updater,
-    changes_of,
-)
 from mobile_app.sync.content import ContentStore, LoadedContent, bundled_content
 from mobile_app.sync.errors import SyncError
-from mobile_app.sync.http import Fetcher
-from mobile_app.sync.pack import PackSource, pack_name
+
+if TYPE_CHECKING:
+    # The update machinery (client, sources, signature checks) is imported when an update
+    # runs, not to show the content at start-up.
+    from mobile_app.sync.client import ChangeEntry, SyncResult, SyncStatus
+    from mobile_app.sync.http import Fetcher
 
 __all__ = ["ContentService", "UpdateInfo", "UpdateState"]
 
@@ -80,6 +75,15 @@ class UpdateInfo:
         return SOURCE_TEXT.get(self.source, self.source)
 
 
+def _changes_of(content: LoadedContent) -> tuple[ChangeEntry, ...]:
+    """The signed changelog of ``content`` (none for the bundled content)."""
+    if not content.changes:
+        return ()
+    from mobile_app.sync.client import changes_of
+
+    return changes_of(content)
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -101,8 +105,9 @@ class ContentService:
     """Why updates are off although they might be wanted (shown instead of the default)."""
 
     def __post_init__(self) -> None:
+        # The search index of the first content is built on first use (the app builds it
+        # after its first screen, or before serving); updates build it before they are shown.
         self.content: LoadedContent = self.store.load() if self.store else bundled_content()
-        self._prepare(self.content.kb)
         self.state: UpdateState = "idle" if self.url else "unconfigured"
         self.message = ("Not checked yet" if self.url
                         else self._off_message())
@@ -138,7 +143,7 @@ class ContentService:
             issued=c.kb.issued.isoformat(), expired=c.expired, expires=c.expires,
             problems=tuple(c.problems), state=self.state, message=self.message,
             checked_at=self.checked_at, configured=bool(self.url), busy=self.busy,
-            changes=self._changes if self._changes is not None else changes_of(c),
+            changes=self._changes if self._changes is not None else _changes_of(c),
             installed_now=self._changes is not None,
             previous_version=self._previous_version, shareable=c.shareable,
             can_import=self.store is not None,
@@ -183,6 +188,7 @@ class ContentService:
             self._notify()
             return None
         url, store, factory = self.url, self.store, self.fetcher_factory
+        from mobile_app.sync.client import SyncClient
 
         async def network() -> SyncResult:
             fetcher = factory()
@@ -214,6 +220,9 @@ class ContentService:
             self._notify()
             return None
 
+        from mobile_app.sync.client import Updater
+        from mobile_app.sync.pack import PackSource
+
         async def from_file() -> SyncResult:
             try:
                 source = PackSource(data, name)
@@ -237,9 +246,13 @@ class ContentService:
         """
         if self.store is None:
             raise RuntimeError("content updates are unavailable here")
+        from mobile_app.sync.pack import pack_name
+
         return pack_name(self.content.version), self.store.export_pack(self.content)
 
     def _refused(self, exc: SyncError) -> SyncResult:
+        from mobile_app.sync.client import SyncResult
+
         reason = str(exc).rstrip(".")
         return SyncResult(state=exc.state if exc.state != "offline" else "error",
                           message=f"Update rejected: {reason}.", version=self.content.version,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -81,3 +82,16 @@ def test_deferred_pydantic_schemas_validate_exactly_as_before() -> None:
     assert eager.pop("built_at_import") is True
     assert deferred.pop("built_at_import") is False  # the lever works here too
     assert deferred == eager and "error" in eager
+
+
+def test_prewarm_skips_pydantic_plugin_lookup_unless_configured(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser's prewarm turns pydantic's plugin scan off, but never overrides a setting."""
+    from mobile_app.tools.pwa.prewarm import skip_pydantic_plugins
+
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    skip_pydantic_plugins()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
+    skip_pydantic_plugins()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"

@@ -45,8 +45,9 @@ class AppSpec:
     not_imported: tuple[str, ...] = ()
     """Modules of :attr:`package` that are never imported in the browser."""
     defer_pydantic_schemas: bool = False
-    """The prewarm makes pydantic build each model's schema on first use (see
-    :func:`mobile_app.tools.pwa.prewarm.defer_pydantic_schemas`)."""
+    """The prewarm makes pydantic build each model's schema on first use and skip its plugin
+    lookup (see :func:`mobile_app.tools.pwa.prewarm.defer_pydantic_schemas` and
+    :func:`~mobile_app.tools.pwa.prewarm.skip_pydantic_plugins`)."""
     fonts: Mapping[str, str] = field(default_factory=dict)
     """Font family → file below :attr:`assets`; registered in Flutter's font manifest, so
     they are loaded before the first frame (never a fallback-font request for their glyphs)."""

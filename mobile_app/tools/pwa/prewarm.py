@@ -12,9 +12,11 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import os
 from pathlib import Path
 
-__all__ = ["CONFIG_NAME", "MODULE_NAME", "defer_pydantic_schemas", "run"]
+__all__ = ["CONFIG_NAME", "MODULE_NAME", "defer_pydantic_schemas", "run",
+           "skip_pydantic_plugins"]
 
 MODULE_NAME = "_bonemets_prewarm"
 CONFIG_NAME = MODULE_NAME + ".json"
@@ -43,10 +45,22 @@ def defer_pydantic_schemas() -> bool:
     return True
 
 
+def skip_pydantic_plugins() -> None:
+    """Tell pydantic not to look for plugins (``PYDANTIC_DISABLE_PLUGINS``, unless set).
+
+    On its first schema pydantic scans every installed distribution's metadata for plugin
+    entry points; in the browser build that reads the archive's ``dist-info`` files and the
+    standard-library zip, at start-up. The site ships only the packages the build lists, and
+    none of them is a pydantic plugin, so the scan can only find nothing.
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def run() -> None:
     """Import the start-up modules and call the start-up functions."""
     config = json.loads((Path(__file__).parent / CONFIG_NAME).read_text("utf-8"))
     if config.get("defer_pydantic_schemas"):
+        skip_pydantic_plugins()
         defer_pydantic_schemas()
     for name in config["imports"]:
         importlib.import_module(name)
