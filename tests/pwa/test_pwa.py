@@ -213,7 +213,7 @@ def test_a_new_build_is_offered_not_forced(
             shot(page, "update_available")
             banner.get_by_role("button", name="Reload").click()
             page.wait_for_selector("#loading", state="detached", timeout=T)
-            page.locator("flt-semantics-placeholder").dispatch_event("click")
+            page.wait_for_selector("flt-semantics", state="attached", timeout=T)
             seen(page, "Metabolic")
             deadline = time.monotonic() + 30
             while list(sw_state(page)["caches"]) != [f"bonemets-pwa-{new_version}"]:

@@ -31,6 +31,12 @@ def test_index_is_flets_page_plus_one_block() -> None:
     assert order == sorted(order)
     for call in ("enableSemantics()", "useDecimalKeypad()", "watchConnection()"):
         assert f"bonemetsClient.{call}" in blocks[0]
+    # Semantics and the keypad also in the offline PWA; the connection watch only with a server.
+    block = blocks[0]
+    only_server = block.index("if (!flet.pyodide)")
+    assert block.index("bonemetsClient.enableSemantics()") < only_server
+    assert block.index("bonemetsClient.useDecimalKeypad()") < only_server
+    assert block.index("bonemetsClient.watchConnection()") > only_server
 
 
 def test_script_and_app_use_the_same_names() -> None:
