@@ -105,7 +105,7 @@ def reopen(page: Page) -> None:
     page.wait_for_url(re.compile(r"/$"), timeout=T)
     page.reload()
     page.wait_for_selector("#loading", state="detached", timeout=T)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
+    page.wait_for_selector("flt-semantics", state="attached", timeout=T)  # on by itself
     seen(page, "Metabolic")
 
 
