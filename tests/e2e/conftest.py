@@ -223,5 +223,5 @@ def page(browser: Browser, viewport: str) -> Iterator[tuple[Page, Offsite]]:
     yield pg, offsite
     ctx.close()
     # Only the Rive runtime script of the bundled Flutter client may try to leave; the app
-    # must work with it blocked (it is aborted above).
+    # must work with it blocked (its host does not resolve: OFFLINE_ARGS).
     assert all("rive" in u for u in offsite.urls), offsite.urls

@@ -65,16 +65,6 @@ def server(tmp_path: Path) -> Iterator[Restartable]:
     s.stop()
 
 
-@pytest.fixture
-def own_page(browser: Browser, viewport: str) -> Iterator[tuple[Page, Offsite]]:
-    offsite = Offsite()
-    ctx = new_context(browser, viewport, offsite)
-    pg = ctx.new_page()
-    yield pg, offsite
-    ctx.close()
-    assert all("rive" in u for u in offsite.urls), offsite.urls
-
-
 def _gray(path: Path, top: float, bottom: float) -> Image.Image:
     with Image.open(path) as img:
         w, h = img.size
@@ -134,8 +124,8 @@ CRCL_FIELDS = {"Age (years)": "72", "Weight (kg)": "64", "Creatinine": "1.2"}
 
 @pytest.mark.parametrize("how", ["restart", "crash"])
 def test_lost_server_freezes_the_screen_and_a_new_session_restores_the_inputs(
-        server: Restartable, own_page: tuple[Page, Offsite], viewport: str, how: str) -> None:
-    pg, _ = own_page
+        server: Restartable, page: tuple[Page, Offsite], viewport: str, how: str) -> None:
+    pg, _ = page
     open_app(pg, f"{server.url}/calc/crcl_zoledronic")
     for name, value in CRCL_FIELDS.items():
         fill(pg, name, value)
@@ -180,8 +170,8 @@ def test_lost_server_freezes_the_screen_and_a_new_session_restores_the_inputs(
 
 
 def test_wifi_drop_blocks_editing_until_the_network_is_back(
-        server: Restartable, own_page: tuple[Page, Offsite], viewport: str) -> None:
-    pg, _ = own_page
+        server: Restartable, page: tuple[Page, Offsite], viewport: str) -> None:
+    pg, _ = page
     open_app(pg, f"{server.url}/calc/crcl_zoledronic")
     fill(pg, "Age (years)", "72")
     pg.context.set_offline(True)
