@@ -1,16 +1,19 @@
 // The Python work a built PWA does before its first screen, measured under Node.js with the
 // site's own Pyodide, archive and prewarm (bench/bench_pwa.py runs this).
 //
-// Usage: node bench/pyodide_start.mjs SITE MARKER
+// Usage: node bench/pyodide_start.mjs SITE MARKER [--modules]
 // Prints one JSON line: milliseconds for loading Pyodide, unpacking the app archive (in JS, as
 // the browser does), the prewarm (imports and start-up calls, js/worker-prewarm.js), running
 // main.py up to ft.run, and from Flutter's "register client" to the first message that
-// contains MARKER (the first screen); "python" is the sum of the three Python phases.
+// contains MARKER (the first screen); "python" is the sum of the three Python phases. With
+// --modules, also "imported_after_prewarm": the modules first imported after the prewarm
+// (by main.py and the first screen), which is what Flutter waits for once it has asked.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 
-const [site, marker] = process.argv.slice(2);
+const [site, marker, ...flags] = process.argv.slice(2);
+const withModules = flags.includes('--modules');
 const worker = {};
 new Function('self', readFileSync(new URL(
   '../mobile_app/tools/pwa/js/worker-prewarm.js', import.meta.url), 'utf8'))(worker);
@@ -45,6 +48,7 @@ await py.runPythonAsync(
   "if os.path.exists('_bonemets_prewarm.py') or os.path.exists('_bonemets_prewarm.pyc'):\n" +
   "    import _bonemets_prewarm\n    _bonemets_prewarm.run()\n");
 const tPrewarm = performance.now();
+if (withModules) py.runPython("import sys\n_bench_before = set(sys.modules)\n");
 await py.runPythonAsync("import runpy\nrunpy.run_module('main', run_name='__main__')\n");
 const tBoot = performance.now();
 let resolveFirst;
@@ -69,9 +73,11 @@ if (tFirst === null) {
   process.exit(1);
 }
 const ms = (x) => Math.round(x * 10) / 10;
+const extra = withModules ? { imported_after_prewarm: JSON.parse(py.runPython(
+  "import json, sys\njson.dumps(sorted(set(sys.modules) - _bench_before))")) } : {};
 console.log(JSON.stringify({
   load: ms(tLoad - t0), unpack: ms(tUnpack - tLoad), prewarm: ms(tPrewarm - tPrewarm0),
   boot: ms(tBoot - tPrewarm), main: ms(tFirst - tRegister),
-  python: ms(tPrewarm - tPrewarm0 + tBoot - tPrewarm + tFirst - tRegister), messages,
+  python: ms(tPrewarm - tPrewarm0 + tBoot - tPrewarm + tFirst - tRegister), messages, ...extra,
 }));
 process.exit(0);

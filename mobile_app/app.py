@@ -31,14 +31,14 @@ from mobile_app.ui.layout import phone_frame, tablet_frame
 from mobile_app.ui.routes import CALCULATORS, CHANGES, SETTINGS, Route, Section
 from mobile_app.ui.services import Services, ServicesContext
 from mobile_app.ui.state import AppState
-from mobile_app.ui.theme import FONTS, apply_theme
+from mobile_app.ui.theme import FONTS, apply_theme, dark_theme, light_theme
 from mobile_app.ui.views.calculator import CalculatorView
 from mobile_app.ui.views.card import CardView
 from mobile_app.ui.views.changes import ChangesView
 from mobile_app.ui.views.home import HomeView
 from mobile_app.ui.views.settings import SettingsView
 
-__all__ = ["App", "data_dir", "main", "run"]
+__all__ = ["App", "FIRST_RENDER_CONTROLS", "data_dir", "main", "prepare_first_render", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +283,30 @@ def _follow_content(page: ft.Page, state: AppState, service: ContentService) -> 
         unsubscribe()
 
     page.on_close = closed
+
+
+FIRST_RENDER_CONTROLS = (
+    "Column", "Container", "Icon", "IconButton", "ListTile", "NavigationBar",
+    "NavigationBarDestination", "NavigationRail", "NavigationRailDestination", "Row",
+    "SafeArea", "Semantics", "SnackBar", "Text", "TextField", "VerticalDivider", "Clipboard",
+    "Component", "component", "use_effect", "use_state",
+)
+"""What Home and the frame are made of (names of :mod:`flet`, which imports each on first
+use)."""
+
+
+def prepare_first_render() -> None:
+    """Import what Flet would import while rendering the first screen: the themes' module
+    (its many dataclasses take about 0.25 s in WebAssembly, more than the whole of a hello
+    world's ``main``) and Home's controls.
+
+    The browser build's prewarm calls this while Flutter boots, so once Flutter asks for the
+    app ``main`` does only the session's own work. Harmless anywhere else (imports only).
+    """
+    light_theme(1.0)
+    dark_theme(1.0)
+    for name in FIRST_RENDER_CONTROLS:
+        getattr(ft, name)
 
 
 def run(host: str = "127.0.0.1", port: int = 8550) -> None:
