@@ -118,3 +118,42 @@ def test_copy_uses_human_labels_version_and_time(kb: KnowledgeBase) -> None:
     assert "creatinine_unit" not in text and "umol/L" not in text
     assert f"content v{kb.version} ({kb.issued.isoformat()})" in text
     assert "calculated 20" in text
+
+
+def _result_rows(kb: KnowledgeBase, raw: dict[str, Any]) -> list[ft.Control]:
+    cs = CalculatorState.create(kb.calculators["sins"], "conventional")
+    for name, value in raw.items():
+        cs.set_value(name, value)
+
+    async def copy(_: Any) -> None:
+        return None
+
+    panel = _result_panel(_state(kb, 390), cs, False, copy)
+    assert isinstance(panel, ft.Card) and isinstance(panel.content, ft.Container)
+    column = panel.content.content
+    assert isinstance(column, ft.Column)
+    return list(column.controls)
+
+
+def test_result_rows_keep_their_keys_when_the_category_changes(kb: KnowledgeBase) -> None:
+    # SINS 6 (stable) and 8 (potentially unstable): the second has more next steps. Every row
+    # is keyed, so Flet's diff pairs the rows after the new ones with themselves (a tap sends
+    # what changed, not the whole tail of the result again).
+    base = {"location": "junctional", "pain": "mechanical", "alignment": "normal",
+            "collapse": "none", "posterolateral": "none"}
+    stable = _result_rows(kb, {**base, "bone_lesion": "blastic"})
+    unstable = _result_rows(kb, {**base, "bone_lesion": "lytic"})
+    assert "8 / 18" in "\n".join(t for c in unstable for t in _texts(c))
+    for rows in (stable, unstable):
+        keys = [c.key for c in rows]
+        assert None not in keys[1:], keys  # the header (chip and Copy) is first and alone
+        assert len(set(keys)) == len(keys), keys
+        assert keys[-3:] == ["calc-inputs", "calc-sources", "calc-version"]
+    def steps(rows: list[ft.Control]) -> dict[str, str]:
+        return {str(c.key): "\n".join(_texts(c)) for c in rows
+                if str(c.key).startswith("calc-next-") and c.key != "calc-next-heading"}
+
+    before, after = steps(stable), steps(unstable)
+    assert set(after) - set(before), (before, after)  # steps only the higher score has
+    # Another score of the same category (7: mixed lesion) has the same steps, same keys.
+    assert steps(_result_rows(kb, {**base, "bone_lesion": "mixed"})) == after

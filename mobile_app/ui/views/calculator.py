@@ -9,12 +9,13 @@ knows no calculator by name, and "Copy result" renders the same data as text.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import flet as ft
 
-from mobile_app.domain.models import Figure, PlanSection, Table
+from mobile_app.domain.models import Figure, Note, PlanSection, Table
 from mobile_app.domain.units import display_unit
 from mobile_app.knowledge.models import Handoff
 from mobile_app.knowledge.text import input_text, result_text, step_text, summary_figures
@@ -254,12 +255,16 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
         rows.append(badge)
     rows.extend(plan_view(p, dark) for p in r.plan)
     if r.next_steps:
-        rows.append(heading("Next steps", "title_small"))
-        rows.extend(note_row(n, dark, ft.Icons.ARROW_FORWARD) for n in r.next_steps)
+        rows.append(_keyed(heading("Next steps", "title_small"), "calc-next-heading"))
+        rows.extend(_keyed(note_row(n, dark, ft.Icons.ARROW_FORWARD), k)
+                    for n, k in zip(r.next_steps, _note_keys("calc-next", r.next_steps),
+                                    strict=True))
     rows.extend(table_view(t, dark, grid) for t in r.tables)
     if r.warnings:
-        rows.append(heading("Caveats", "title_small"))
-        rows.extend(note_row(n, dark, ft.Icons.WARNING_AMBER, "warning") for n in r.warnings)
+        rows.append(_keyed(heading("Caveats", "title_small"), "calc-caveats-heading"))
+        rows.extend(_keyed(note_row(n, dark, ft.Icons.WARNING_AMBER, "warning"), k)
+                    for n, k in zip(r.warnings, _note_keys("calc-caveat", r.warnings),
+                                    strict=True))
     lines: list[ft.Control] = [
         ft.Text("Inputs: " + "; ".join(input_text(f) for f in r.input_lines))]
     lines += [ft.Text(step_text(st), theme_style=ft.TextThemeStyle.BODY_SMALL)
@@ -267,11 +272,34 @@ def _result_panel(state: AppState, cs: CalculatorState, dark: bool,
     rows.append(ft.ExpansionTile(title=ft.Text("Inputs and calculation"),
                                  leading=ft.Icon(ft.Icons.FUNCTIONS),
                                  controls=[ft.Container(ft.Column(lines, spacing=4, tight=True),
-                                                        padding=12)]))
-    rows.append(sources_block(state.kb, r.refs, "Source"))
-    rows.append(version_footer(state.kb))
+                                                        padding=12)], key="calc-inputs"))
+    rows.append(_keyed(sources_block(state.kb, r.refs, "Source"), "calc-sources"))
+    rows.append(_keyed(version_footer(state.kb), "calc-version"))
     return ft.Card(content=ft.Container(ft.Column(rows, spacing=8, tight=True), padding=14),
                    semantic_container=False, key="calc-result")
+
+
+def _keyed(control: ft.Control, key: str) -> ft.Control:
+    """``control`` with a stable key. Rows of the result come and go as the answer changes
+    (a next step only for some categories): keyed, Flet's diff pairs each row with its own
+    previous self and sends only what changed, instead of rewriting every row after the first
+    one that moved (a tap then re-laid out the whole result in the browser).
+    """
+    control.key = key
+    return control
+
+
+def _note_keys(prefix: str, notes: Sequence[Note]) -> list[str]:
+    """Keys for a result's notes from their text (stable while a note stays; a repeated
+    text gets a counter).
+    """
+    seen: dict[int, int] = {}
+    keys: list[str] = []
+    for note in notes:
+        digest = zlib.crc32(note.text.encode("utf-8"))
+        seen[digest] = seen.get(digest, 0) + 1
+        keys.append(f"{prefix}-{digest:08x}-{seen[digest]}")
+    return keys
 
 
 @ft.component
